@@ -1,0 +1,8 @@
+module github.com/tallyhq/tally
+
+go 1.26.8
+
+require (
+	github.com/mssola/useragent v1.0.0
+	github.com/x-way/crawlerdetect v0.2.31
+)

@@ -1,0 +1,68 @@
+// Package item names what tally counts: an item is a (site, type, slug) triple, and its Counts
+// are cumulative numbers that only the write model changes.
+package item
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// Item identifies one counted thing: a blog post, a project, a page, or an event target.
+type Item struct {
+	Site string // beacon URL host, lower-cased, without port or a leading "www."
+	Type string // free-form: "blog", "project", "page", "home", or an event name
+	Slug string
+}
+
+// Counts are an item's cumulative numbers.
+type Counts struct {
+	Unique int64
+	Total  int64
+	Likes  int64
+}
+
+// Site returns the site of u: its host lower-cased, without a port or a leading "www.".
+func Site(u *url.URL) string {
+	h := strings.ToLower(u.Hostname())
+	h = strings.TrimSuffix(h, ".")
+	return strings.TrimPrefix(h, "www.")
+}
+
+// sep cannot appear in a site, type or slug that passed validation, so keys split unambiguously.
+const sep = 0
+
+// Key encodes it as bytes for ordered key-value stores: site, type and slug separated by NUL.
+func (it Item) Key() []byte {
+	return it.AppendKey(make([]byte, 0, len(it.Site)+len(it.Type)+len(it.Slug)+2))
+}
+
+// AppendKey appends it's key to b.
+func (it Item) AppendKey(b []byte) []byte {
+	b = append(b, it.Site...)
+	b = append(b, sep)
+	b = append(b, it.Type...)
+	b = append(b, sep)
+	return append(b, it.Slug...)
+}
+
+// ParseKey is the inverse of Key.
+func ParseKey(k []byte) (Item, error) {
+	site, rest, ok := bytes.Cut(k, []byte{sep})
+	if !ok {
+		return Item{}, errors.New("item: malformed key")
+	}
+	typ, slug, ok := bytes.Cut(rest, []byte{sep})
+	if !ok {
+		return Item{}, errors.New("item: malformed key")
+	}
+	return Item{Site: string(site), Type: string(typ), Slug: string(slug)}, nil
+}
+
+// Valid reports whether it can be stored: a site and a type, and no NUL anywhere.
+func (it Item) Valid() bool {
+	return it.Site != "" && it.Type != "" &&
+		strings.IndexByte(it.Site, sep) < 0 && strings.IndexByte(it.Type, sep) < 0 &&
+		strings.IndexByte(it.Slug, sep) < 0
+}

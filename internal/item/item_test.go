@@ -1,0 +1,41 @@
+package item
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestSite(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://blog.example.com/x", "blog.example.com"},
+		{"https://WWW.Example.COM:8443/x", "example.com"},
+		{"http://www.example.com./", "example.com"},
+		{"http://wwwexample.com/", "wwwexample.com"},
+		{"http://[2001:db8::1]:8080/", "2001:db8::1"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Site(u); got != tt.want {
+			t.Errorf("Site(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestKeyRoundTrip(t *testing.T) {
+	for _, it := range []Item{
+		{"example.com", "blog", "hello"},
+		{"example.com", "home", ""},
+		{"example.com", "page", "/a/b"},
+	} {
+		got, err := ParseKey(it.Key())
+		if err != nil || got != it {
+			t.Errorf("ParseKey(Key(%v)) = %v, %v", it, got, err)
+		}
+	}
+	if _, err := ParseKey([]byte("no-separators")); err == nil {
+		t.Error("ParseKey accepted a key without separators")
+	}
+}

@@ -1,0 +1,68 @@
+// Package session derives tally's anonymous, daily-rotating session id.
+//
+// The id is the first 128 bits of SHA-256("ip|user-agent|YYYY-MM-DD|salt"), with the date in UTC.
+// Because the date is hashed in, the same visitor gets an unrelated id after midnight UTC, and
+// because the salt is secret, a stored id cannot be walked back to an IP address. The inputs are
+// never kept: callers pass them in, get an ID back, and drop them.
+//
+// This package imports nothing else of tally's, so it can be read and tested alone.
+package session
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// ID is a session id: 128 bits, printed as 32 lower-case hex digits.
+type ID [16]byte
+
+// String returns the id as 32 hex digits.
+func (id ID) String() string { return hex.EncodeToString(id[:]) }
+
+// IsZero reports whether id is the zero ID, which no derivation produces in practice.
+func (id ID) IsZero() bool { return id == ID{} }
+
+// ParseID parses 32 hex digits into an ID.
+func ParseID(s string) (ID, error) {
+	var id ID
+	if len(s) != 2*len(id) {
+		return ID{}, errors.New("session: id must be 32 hex digits")
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return ID{}, errors.New("session: id must be 32 hex digits")
+	}
+	return id, nil
+}
+
+// Deriver computes session ids with one secret salt.
+type Deriver struct {
+	salt []byte
+}
+
+// NewDeriver returns a Deriver for salt. An empty salt is refused: without a secret the id could
+// be recomputed by anyone who knows an IP address, so tally counts nothing instead.
+func NewDeriver(salt []byte) (*Deriver, error) {
+	if len(salt) == 0 {
+		return nil, errors.New("session: empty salt")
+	}
+	return &Deriver{salt: append([]byte(nil), salt...)}, nil
+}
+
+// ID derives the session id of a visitor with this ip and userAgent at time t (taken in UTC).
+func (d *Deriver) ID(ip, userAgent string, t time.Time) ID {
+	// A stack buffer keeps the common case free of allocations; long User-Agents spill to the heap.
+	var buf [512]byte
+	b := append(buf[:0], ip...)
+	b = append(b, '|')
+	b = append(b, userAgent...)
+	b = append(b, '|')
+	b = t.UTC().AppendFormat(b, time.DateOnly)
+	b = append(b, '|')
+	b = append(b, d.salt...)
+	sum := sha256.Sum256(b)
+	var id ID
+	copy(id[:], sum[:len(id)])
+	return id
+}
