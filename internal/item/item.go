@@ -66,3 +66,17 @@ func (it Item) Valid() bool {
 		strings.IndexByte(it.Site, sep) < 0 && strings.IndexByte(it.Type, sep) < 0 &&
 		strings.IndexByte(it.Slug, sep) < 0
 }
+
+// Counted is an item with its counts, as the jobs move them from one model to the other.
+type Counted struct {
+	Item   Item
+	Counts Counts
+}
+
+// Change is a dirty item read for a flush. Mark identifies the write that last dirtied it: the
+// flush clears the item's dirty mark only if Mark is still current, so a view that lands while
+// the flush runs keeps the item dirty for the next one.
+type Change struct {
+	Counted
+	Mark uint64
+}

@@ -1,0 +1,246 @@
+// Package bolt is tally's embedded write model: live counts, dedup keys, per-day history and the
+// dirty set, in one bbolt file.
+//
+// Every view goes through one writer goroutine that commits many concurrent views in a single
+// transaction and fsync (group commit), so a view is durable before its beacon is answered and
+// the cost of the fsync is shared. Dedup decisions are made from an in-memory index that the
+// same goroutine owns; the index is rebuilt from the file at start-up.
+//
+// # Buckets
+//
+//	items    item key → current cumulative counts
+//	history  item key, 0, day → cumulative counts at the end of that day (UTC), written on every
+//	         change that day; a snapshot of day D reads each item's latest entry on or before D
+//	dirty    item key → mark of the batch that last changed it; cleared by the flush
+//	dedup    expiry (ms), hash of (session, item) → nothing; time-ordered, swept from the front
+//	meta     bookkeeping: the last day written, so a clock going backwards cannot reopen a day
+//
+// # Caveats
+//
+// bbolt holds an exclusive lock on its file: only one process can open the data directory.
+// Open waits at most Options.LockTimeout and then reports ErrLocked.
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
+)
+
+var (
+	bucketItems   = []byte("items")
+	bucketHistory = []byte("history")
+	bucketDirty   = []byte("dirty")
+	bucketDedup   = []byte("dedup")
+	bucketMeta    = []byte("meta")
+	keyLastDay    = []byte("last_day")
+)
+
+// ErrLocked means another process, usually a running tally server, holds the file.
+var ErrLocked = errors.New("the data directory is in use by a running tally server")
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("write model closed")
+
+// Options configure a Store. Zero values mean the defaults.
+type Options struct {
+	Window      time.Duration    // dedup window; default 30 minutes
+	LockTimeout time.Duration    // how long Open waits for the file lock; default 2 s
+	Now         func() time.Time // clock; default time.Now
+	Logger      *slog.Logger
+	MaxBatch    int // views per transaction at most; default 1024
+}
+
+// Store is the bbolt write model.
+type Store struct {
+	db     *bbolt.DB
+	now    func() time.Time
+	window time.Duration
+	log    *slog.Logger
+
+	reqs     chan *request
+	sweeps   chan chan int
+	quit     chan struct{}
+	done     chan struct{}
+	maxBatch int
+
+	// Owned by the writer goroutine after Open returns.
+	dedup   map[uint64]int64 // dedup hash → expiry, unix ms
+	lastDay uint32           // days since the Unix epoch
+}
+
+// Open opens or creates the write model at path and starts its writer.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Window <= 0 {
+		opts.Window = 30 * time.Minute
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: opts.LockTimeout,
+		// The freelist is rebuilt by a scan after a crash instead of being written on every
+		// commit: fewer pages per fsync on the hot path.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open write model %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open write model %s: %w", path, err)
+	}
+	s := &Store{
+		db:       db,
+		now:      opts.Now,
+		window:   opts.Window,
+		log:      opts.Logger,
+		reqs:     make(chan *request),
+		sweeps:   make(chan chan int),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		maxBatch: opts.MaxBatch,
+		dedup:    make(map[uint64]int64),
+	}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+// init creates the buckets and loads the live dedup keys and the last day into memory.
+func (s *Store) init() error {
+	nowMs := s.now().UnixMilli()
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
+			}
+		}
+		if v := tx.Bucket(bucketMeta).Get(keyLastDay); len(v) == 4 {
+			s.lastDay = binary.BigEndian.Uint32(v)
+		}
+		c := tx.Bucket(bucketDedup).Cursor()
+		for k, _ := c.Seek(dedupKey(nowMs+1, 0)); k != nil; k, _ = c.Next() {
+			exp, h := parseDedupKey(k)
+			if exp > s.dedup[h] {
+				s.dedup[h] = exp
+			}
+		}
+		return nil
+	})
+}
+
+// Close stops the writer after the views already handed to it and closes the file.
+// Callers stop sending views first (the HTTP server's Shutdown does).
+func (s *Store) Close() error {
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	<-s.done
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close write model: %w", err)
+	}
+	return nil
+}
+
+// Counts returns an item's live counts; zeros for an item never seen.
+func (s *Store) Counts(ctx context.Context, it item.Item) (item.Counts, error) {
+	var c item.Counts
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c = decodeCounts(tx.Bucket(bucketItems).Get(it.Key()))
+		return nil
+	})
+	if err != nil {
+		return item.Counts{}, fmt.Errorf("read counts: %w", err)
+	}
+	return c, ctx.Err()
+}
+
+// day returns the number of whole days since the Unix epoch of t in UTC.
+func day(t time.Time) uint32 {
+	return uint32(t.UTC().Unix() / 86400)
+}
+
+// dayTime returns midnight UTC of day number d.
+func dayTime(d uint32) time.Time {
+	return time.Unix(int64(d)*86400, 0).UTC()
+}
+
+func encodeCounts(c item.Counts) []byte {
+	b := make([]byte, 24)
+	binary.BigEndian.PutUint64(b[0:], uint64(c.Unique))
+	binary.BigEndian.PutUint64(b[8:], uint64(c.Total))
+	binary.BigEndian.PutUint64(b[16:], uint64(c.Likes))
+	return b
+}
+
+func decodeCounts(b []byte) item.Counts {
+	if len(b) < 24 {
+		return item.Counts{}
+	}
+	return item.Counts{
+		Unique: int64(binary.BigEndian.Uint64(b[0:])),
+		Total:  int64(binary.BigEndian.Uint64(b[8:])),
+		Likes:  int64(binary.BigEndian.Uint64(b[16:])),
+	}
+}
+
+// historyKey is the item key, a 0 byte, and the day as 4 big-endian bytes. Slugs never contain
+// a 0 byte, so an item's history keys are exactly those with its key + 0 as prefix and 5 more
+// bytes, in day order.
+func historyKey(itemKey []byte, d uint32) []byte {
+	k := make([]byte, 0, len(itemKey)+5)
+	k = append(k, itemKey...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint32(k, d)
+}
+
+func dedupKey(expMs int64, h uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k[0:], uint64(expMs))
+	binary.BigEndian.PutUint64(k[8:], h)
+	return k
+}
+
+func parseDedupKey(k []byte) (expMs int64, h uint64) {
+	if len(k) != 16 {
+		return 0, 0
+	}
+	return int64(binary.BigEndian.Uint64(k[0:])), binary.BigEndian.Uint64(k[8:])
+}
+
+// dedupHash identifies a (session, item) pair in 8 bytes. It is a hash of a salted hash, kept
+// only for the dedup window; a collision makes one view count as a repeat, nothing worse.
+func dedupHash(sid session.ID, itemKey []byte) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211 // FNV-1a 64
+	h := uint64(offset)
+	for _, b := range sid {
+		h = (h ^ uint64(b)) * prime
+	}
+	for _, b := range itemKey {
+		h = (h ^ uint64(b)) * prime
+	}
+	return h
+}

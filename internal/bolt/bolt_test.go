@@ -1,0 +1,268 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
+)
+
+var (
+	hello = item.Item{Site: "blog.example.com", Type: "blog", Slug: "hello"}
+	other = item.Item{Site: "blog.example.com", Type: "blog", Slug: "other"}
+	noon  = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+)
+
+// newTestStore opens a store in a temp dir with a fake clock and checks the file's consistency
+// when the test ends.
+func newTestStore(t *testing.T, clk *clock.Fake) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "write.db")
+	s, err := Open(path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		checkFile(t, path)
+	})
+	return s, path
+}
+
+func checkFile(t *testing.T, path string) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Errorf("reopen for check: %v", err)
+		return
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("bbolt consistency check: %v", err)
+	}
+}
+
+func sid(visitor string, at time.Time) session.ID {
+	d, _ := session.NewDeriver([]byte("test-salt"))
+	return d.ID(visitor, "Mozilla/5.0 test", at)
+}
+
+func record(t *testing.T, s *Store, it item.Item, id session.ID) Result {
+	t.Helper()
+	res, err := s.Record(context.Background(), View{Item: it, Session: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func wantCounts(t *testing.T, s *Store, it item.Item, unique, total int64) {
+	t.Helper()
+	c, err := s.Counts(context.Background(), it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Unique != unique || c.Total != total {
+		t.Errorf("%s: unique=%d total=%d, want unique=%d total=%d", it.Slug, c.Unique, c.Total, unique, total)
+	}
+}
+
+func TestUniqueAndTotal(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, _ := newTestStore(t, clk)
+	alice, bob := sid("203.0.113.1", noon), sid("203.0.113.2", noon)
+
+	record(t, s, hello, alice)
+	record(t, s, hello, alice) // repeat: total only
+	record(t, s, hello, bob)
+	record(t, s, other, alice) // another item is its own window
+
+	wantCounts(t, s, hello, 2, 3)
+	wantCounts(t, s, other, 1, 1)
+	wantCounts(t, s, item.Item{Site: "blog.example.com", Type: "blog", Slug: "never"}, 0, 0)
+}
+
+func TestWindowSlides(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, _ := newTestStore(t, clk)
+	alice := sid("203.0.113.1", noon)
+
+	steps := []struct {
+		advance time.Duration
+		unique  bool
+	}{
+		{0, true},
+		{29*time.Minute + 59*time.Second, false}, // within 30 minutes of the first view
+		{29*time.Minute + 59*time.Second, false}, // 59:58 after the first, but the window slid
+		{30 * time.Minute, true},                 // exactly 30 minutes idle: the window has closed
+		{time.Millisecond, false},
+	}
+	for i, st := range steps {
+		clk.Add(st.advance)
+		if got := record(t, s, hello, alice); got.Unique != st.unique {
+			t.Errorf("step %d (+%v): unique=%v, want %v", i, st.advance, got.Unique, st.unique)
+		}
+	}
+	wantCounts(t, s, hello, 2, 5)
+}
+
+func TestWindowSpansMidnight(t *testing.T) {
+	before := time.Date(2026, 11, 24, 23, 50, 0, 0, time.UTC)
+	after := before.Add(20 * time.Minute) // 00:10 the next day
+	clk := clock.NewFake(before)
+	s, _ := newTestStore(t, clk)
+
+	record(t, s, hello, sid("203.0.113.1", before))
+	clk.Set(after)
+	// The ingest side passes yesterday's id during the first half hour of the day.
+	res, err := s.Record(context.Background(), View{Item: hello, Session: sid("203.0.113.1", after), Previous: sid("203.0.113.1", before)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unique {
+		t.Error("a reader who crossed midnight within the window counted as a new unique")
+	}
+	// The window now continues under today's id.
+	clk.Add(20 * time.Minute)
+	if record(t, s, hello, sid("203.0.113.1", after)).Unique {
+		t.Error("the window did not continue under today's id")
+	}
+	wantCounts(t, s, hello, 1, 3)
+}
+
+func TestConcurrentViewsAreExact(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, _ := newTestStore(t, clk)
+	const visitors, each = 64, 25
+	var wg sync.WaitGroup
+	for v := range visitors {
+		wg.Go(func() {
+			id := sid(fmt.Sprintf("198.51.100.%d", v), noon)
+			for range each {
+				if _, err := s.Record(context.Background(), View{Item: hello, Session: id}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wantCounts(t, s, hello, visitors, visitors*each)
+}
+
+func TestRestartKeepsCountsAndWindows(t *testing.T) {
+	clk := clock.NewFake(noon)
+	path := filepath.Join(t.TempDir(), "write.db")
+	s, err := Open(path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := sid("203.0.113.1", noon)
+	record(t, s, hello, alice)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Add(10 * time.Minute)
+	s, err = Open(path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if record(t, s, hello, alice).Unique {
+		t.Error("after a restart, a repeat view within the window counted as unique")
+	}
+	wantCounts(t, s, hello, 1, 2)
+}
+
+func TestSweepForgetsExpiredWindows(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, _ := newTestStore(t, clk)
+	ctx := context.Background()
+	for i := range 100 {
+		record(t, s, hello, sid(fmt.Sprintf("192.0.2.%d", i), noon))
+	}
+	clk.Add(15 * time.Minute)
+	record(t, s, other, sid("192.0.2.1", noon))
+
+	clk.Add(20 * time.Minute) // the first 100 expired, the last one is live
+	open, err := s.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open != 1 {
+		t.Errorf("%d windows open after the sweep, want 1", open)
+	}
+	if n := dedupKeysOnDisk(t, s); n != 1 {
+		t.Errorf("%d dedup keys on disk after the sweep, want 1", n)
+	}
+}
+
+func dedupKeysOnDisk(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketDedup).Stats().KeyN
+		return nil
+	})
+	return n
+}
+
+func TestOpenReportsLockedFile(t *testing.T) {
+	clk := clock.NewFake(noon)
+	_, path := newTestStore(t, clk)
+	start := time.Now()
+	_, err := Open(path, Options{Now: clk.Now, LockTimeout: 200 * time.Millisecond})
+	if err == nil || !errorsIs(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("second Open did not give up quickly")
+	}
+}
+
+func TestRecordAfterClose(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, err := Open(filepath.Join(t.TempDir(), "write.db"), Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.Record(context.Background(), View{Item: hello, Session: sid("x", noon)}); !errorsIs(err, ErrClosed) {
+		t.Errorf("Record after Close: %v, want ErrClosed", err)
+	}
+}
+
+func BenchmarkRecord(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "write.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	d, _ := session.NewDeriver([]byte("bench"))
+	now := time.Now()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			it := item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprint(i % 1000)}
+			if _, err := s.Record(context.Background(), View{Item: it, Session: d.ID(fmt.Sprint(i), "ua", now)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,133 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/tallyhq/tally/internal/item"
+)
+
+// Dirty returns up to limit items changed since they were last flushed, in key order, starting
+// after the item after (the zero Item starts at the beginning). Counts and marks are read in one
+// transaction, so they agree with each other.
+func (s *Store) Dirty(ctx context.Context, after item.Item, limit int) ([]item.Change, error) {
+	var out []item.Change
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		items := tx.Bucket(bucketItems)
+		c := tx.Bucket(bucketDirty).Cursor()
+		k, v := c.First()
+		if after != (item.Item{}) {
+			start := after.Key()
+			k, v = c.Seek(start)
+			if bytes.Equal(k, start) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(out) < limit; k, v = c.Next() {
+			it, err := item.ParseKey(k)
+			if err != nil {
+				return err
+			}
+			out = append(out, item.Change{
+				Counted: item.Counted{Item: it, Counts: decodeCounts(items.Get(k))},
+				Mark:    binary.BigEndian.Uint64(v),
+			})
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read dirty items: %w", err)
+	}
+	return out, nil
+}
+
+// Clean clears the dirty marks of flushed items, except where a newer write has marked an item
+// again since it was read: that item stays dirty for the next flush.
+func (s *Store) Clean(ctx context.Context, flushed []item.Change) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		dirty := tx.Bucket(bucketDirty)
+		for _, ch := range flushed {
+			key := ch.Item.Key()
+			v := dirty.Get(key)
+			if len(v) == 8 && binary.BigEndian.Uint64(v) == ch.Mark {
+				if err := dirty.Delete(key); err != nil {
+					return err
+				}
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("clear dirty marks: %w", err)
+	}
+	return nil
+}
+
+// DirtyLen returns how many items wait for the next flush.
+func (s *Store) DirtyLen(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketDirty).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count dirty items: %w", err)
+	}
+	return n, ctx.Err()
+}
+
+// CountsAsOf returns up to limit items, in key order after the item after, with their cumulative
+// counts at the end of the UTC day of date: each item's latest history entry on or before that
+// day. Items that had no views by then are left out. For today, these are the counts so far.
+func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error) {
+	d := day(date)
+	var out []item.Counted
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		hc := tx.Bucket(bucketHistory).Cursor()
+		c := tx.Bucket(bucketItems).Cursor()
+		k, _ := c.First()
+		if after != (item.Item{}) {
+			start := after.Key()
+			k, _ = c.Seek(start)
+			if bytes.Equal(k, start) {
+				k, _ = c.Next()
+			}
+		}
+		for ; k != nil && len(out) < limit; k, _ = c.Next() {
+			v, ok := latestOnOrBefore(hc, k, d)
+			if !ok {
+				continue
+			}
+			it, err := item.ParseKey(k)
+			if err != nil {
+				return err
+			}
+			out = append(out, item.Counted{Item: it, Counts: decodeCounts(v)})
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read counts as of %s: %w", date.UTC().Format(time.DateOnly), err)
+	}
+	return out, nil
+}
+
+// latestOnOrBefore finds the history entry of itemKey with the greatest day ≤ d.
+func latestOnOrBefore(hc *bbolt.Cursor, itemKey []byte, d uint32) ([]byte, bool) {
+	prefix := append(append([]byte{}, itemKey...), 0)
+	k, v := hc.Seek(historyKey(itemKey, d+1))
+	if k == nil {
+		k, v = hc.Last()
+	} else {
+		k, v = hc.Prev()
+	}
+	if k == nil || len(k) != len(prefix)+4 || !bytes.HasPrefix(k, prefix) {
+		return nil, false
+	}
+	return v, true
+}
