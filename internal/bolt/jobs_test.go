@@ -57,8 +57,8 @@ func TestCountsAsOfIsExactAcrossMidnight(t *testing.T) {
 	clk.Set(d1.Add(24*time.Hour - time.Millisecond))
 	record(t, s, hello, sid("b", d1)) // last millisecond of D1: hello 2
 	clk.Set(d1.Add(24 * time.Hour))
-	record(t, s, hello, sid("c", d1))      // first instant of D2: hello 3
-	record(t, s, other, sid("c", d1))      // other starts on D2
+	record(t, s, hello, sid("c", d1))             // first instant of D2: hello 3
+	record(t, s, other, sid("c", d1))             // other starts on D2
 	clk.Set(d1.Add(24*time.Hour + 5*time.Minute)) // the snapshot runs at 00:05 while views arrive
 	record(t, s, hello, sid("d", d1))
 
