@@ -19,17 +19,17 @@ func TestItem(t *testing.T) {
 		want   item.Item
 		reason Reason
 	}{
-		{"https://blog.example.com/blogs/hello", item.Item{"blog.example.com", "blog", "hello"}, Countable},
-		{"https://blog.example.com/blogs/hello/", item.Item{"blog.example.com", "blog", "hello"}, Countable},
-		{"https://www.Blog.Example.com:8443/blogs/hello?utm=x#top", item.Item{"blog.example.com", "blog", "hello"}, Countable},
-		{"https://example.com/projects/tally", item.Item{"example.com", "project", "tally"}, Countable},
-		{"https://example.com/", item.Item{"example.com", "home", ""}, Countable},
-		{"https://example.com", item.Item{"example.com", "home", ""}, Countable},
-		{"https://example.com/about/", item.Item{"example.com", "page", "/about"}, Countable},
-		{"https://example.com/blogs", item.Item{"example.com", "page", "/blogs"}, Countable},
-		{"https://example.com/blogs/", item.Item{"example.com", "page", "/blogs"}, Countable},
-		{"https://example.com/blogs/2024/post", item.Item{"example.com", "page", "/blogs/2024/post"}, Countable},
-		{"https://example.com/apiary", item.Item{"example.com", "page", "/apiary"}, Countable},
+		{"https://blog.example.com/blogs/hello", mk("blog.example.com", "blog", "hello"), Countable},
+		{"https://blog.example.com/blogs/hello/", mk("blog.example.com", "blog", "hello"), Countable},
+		{"https://www.Blog.Example.com:8443/blogs/hello?utm=x#top", mk("blog.example.com", "blog", "hello"), Countable},
+		{"https://example.com/projects/tally", mk("example.com", "project", "tally"), Countable},
+		{"https://example.com/", mk("example.com", "home", ""), Countable},
+		{"https://example.com", mk("example.com", "home", ""), Countable},
+		{"https://example.com/about/", mk("example.com", "page", "/about"), Countable},
+		{"https://example.com/blogs", mk("example.com", "page", "/blogs"), Countable},
+		{"https://example.com/blogs/", mk("example.com", "page", "/blogs"), Countable},
+		{"https://example.com/blogs/2024/post", mk("example.com", "page", "/blogs/2024/post"), Countable},
+		{"https://example.com/apiary", mk("example.com", "page", "/apiary"), Countable},
 		{"https://example.com/admin", item.Item{}, AdminPath},
 		{"https://example.com/admin/users", item.Item{}, AdminPath},
 		{"https://example.com/ops/views", item.Item{}, AdminPath},
@@ -43,7 +43,7 @@ func TestItem(t *testing.T) {
 		{"https://example.com/preview-42", item.Item{}, IgnoredPath},
 		{"https://example.com/tags/go/feed", item.Item{}, IgnoredPath},
 		{"https://example.com/tags/go/feed/", item.Item{}, IgnoredPath},
-		{"https://example.com/draftsman", item.Item{"example.com", "page", "/draftsman"}, Countable},
+		{"https://example.com/draftsman", mk("example.com", "page", "/draftsman"), Countable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -99,9 +99,9 @@ func TestParseRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for in, want := range map[string]item.Item{
-		"https://x.org/posts/a":     {"x.org", "post", "a"},
-		"https://x.org/docs/a/b/c/": {"x.org", "doc", "a/b/c"},
-		"https://x.org/blogs/a":     {"x.org", "page", "/blogs/a"},
+		"https://x.org/posts/a":     mk("x.org", "post", "a"),
+		"https://x.org/docs/a/b/c/": mk("x.org", "doc", "a/b/c"),
+		"https://x.org/blogs/a":     mk("x.org", "page", "/blogs/a"),
 	} {
 		u, _ := url.Parse(in)
 		if got, _ := rules.Item(u); got != want {
@@ -131,3 +131,5 @@ func BenchmarkItem(b *testing.B) {
 		rules.Item(u)
 	}
 }
+
+func mk(site, typ, slug string) item.Item { return item.Item{Site: site, Type: typ, Slug: slug} }

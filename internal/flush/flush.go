@@ -1,0 +1,94 @@
+// Package flush copies what changed in the write model into the read model.
+//
+// A flush reads only dirty items (cost follows change, not size), writes their cumulative counts
+// with an upsert that overwrites, and only then clears their dirty marks — and only the marks
+// that no newer view has renewed meanwhile. The two stores cannot share a transaction; the
+// overwrite is what makes that safe: a flush that dies between the read model's commit and the
+// clearing of the marks is simply repeated by the next one, with the same result.
+package flush
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tallyhq/tally/internal/item"
+)
+
+// Source is the write model as the flush needs it.
+type Source interface {
+	Dirty(ctx context.Context, after item.Item, limit int) ([]item.Change, error)
+	Clean(ctx context.Context, flushed []item.Change) error
+}
+
+// Sink is the read model as the flush needs it.
+type Sink interface {
+	UpsertCounts(ctx context.Context, rows []item.Counted) error
+	RecordJob(ctx context.Context, job string, items int) error
+}
+
+// JobName is the name the flush records its runs under.
+const JobName = "flush"
+
+// chunk bounds the items read, written and cleared per round, so memory stays flat and a
+// failure part-way keeps what was already done.
+const chunk = 10_000
+
+// Flusher runs flushes, one at a time.
+type Flusher struct {
+	src Source
+	dst Sink
+	log *slog.Logger
+	mu  sync.Mutex
+}
+
+// New returns a Flusher from src to dst.
+func New(src Source, dst Sink, log *slog.Logger) *Flusher {
+	return &Flusher{src: src, dst: dst, log: log}
+}
+
+// Result reports what a flush did.
+type Result struct {
+	Items    int           `json:"items"`
+	Duration time.Duration `json:"-"`
+}
+
+// Run flushes every item dirty at the time it reaches it. A second caller waits for the first
+// to finish and then runs its own flush, so it sees every view acknowledged before it called.
+func (f *Flusher) Run(ctx context.Context) (Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start := time.Now()
+	res := Result{}
+	var after item.Item
+	for {
+		changes, err := f.src.Dirty(ctx, after, chunk)
+		if err != nil {
+			return res, fmt.Errorf("flush: %w", err)
+		}
+		if len(changes) == 0 {
+			break
+		}
+		rows := make([]item.Counted, len(changes))
+		for i, ch := range changes {
+			rows[i] = ch.Counted
+		}
+		if err := f.dst.UpsertCounts(ctx, rows); err != nil {
+			return res, fmt.Errorf("flush: %w", err)
+		}
+		if err := f.src.Clean(ctx, changes); err != nil {
+			// The rows are written; the marks stay and the next flush writes the same values.
+			return res, fmt.Errorf("flush: %w", err)
+		}
+		res.Items += len(changes)
+		after = changes[len(changes)-1].Item
+	}
+	if err := f.dst.RecordJob(ctx, JobName, res.Items); err != nil {
+		return res, fmt.Errorf("flush: %w", err)
+	}
+	res.Duration = time.Since(start)
+	f.log.Info("flushed", "items", res.Items, "duration", res.Duration.Round(time.Millisecond))
+	return res, nil
+}

@@ -1,0 +1,152 @@
+package snapshot
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/sqlite"
+)
+
+type env struct {
+	write *bolt.Store
+	path  string
+	s     *Snapshotter
+	clk   *clock.Fake
+	d     *session.Deriver
+}
+
+func newEnv(t *testing.T, start time.Time) *env {
+	t.Helper()
+	dir := t.TempDir()
+	clk := clock.NewFake(start)
+	w, err := bolt.Open(filepath.Join(dir, "write.db"), bolt.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	path := filepath.Join(dir, "read.db")
+	r, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	d, _ := session.NewDeriver([]byte("salt"))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &env{write: w, path: path, s: New(w, r, clk.Now, log), clk: clk, d: d}
+}
+
+func (e *env) viewAt(t *testing.T, at time.Time, slug, visitor string) {
+	t.Helper()
+	e.clk.Set(at)
+	it := item.Item{Site: "example.com", Type: "blog", Slug: slug}
+	if _, err := e.write.Record(context.Background(), bolt.View{Item: it, Session: e.d.ID(visitor, "ua", at)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// daily returns view_counts_daily as "slug date unique/total" lines.
+func daily(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Query(`SELECT slug, date, unique_views_snapshot, total_views_snapshot
+		FROM view_counts_daily ORDER BY date, slug`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var slug, date string
+		var u, n int64
+		if err := rs.Scan(&slug, &date, &u, &n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s %d/%d", slug, date, u, n))
+	}
+	return out
+}
+
+func TestSnapshotIsExactAcrossMidnight(t *testing.T) {
+	d1 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, d1)
+	e.viewAt(t, d1.Add(9*time.Hour), "a", "v1")
+	e.viewAt(t, d1.Add(23*time.Hour+59*time.Minute+59*time.Second), "a", "v2")
+	e.viewAt(t, d1.Add(23*time.Hour+59*time.Minute+59*time.Second), "b", "v2")
+	// After midnight views keep arriving before and while the 00:05 job runs.
+	e.viewAt(t, d1.Add(24*time.Hour), "a", "v3")
+	e.viewAt(t, d1.Add(24*time.Hour+4*time.Minute), "b", "v3")
+	e.clk.Set(d1.Add(24*time.Hour + 5*time.Minute))
+
+	n, err := e.s.Run(context.Background(), Yesterday(e.clk.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("snapshot wrote %d items, want 2", n)
+	}
+	want := "[a 2026-11-23 2/2 b 2026-11-23 1/1]"
+	if got := fmt.Sprint(daily(t, e.path)); got != want {
+		t.Fatalf("daily = %s, want %s", got, want)
+	}
+
+	// Re-running, even later with more views in, changes nothing.
+	e.viewAt(t, d1.Add(30*time.Hour), "a", "v4")
+	if _, err := e.s.Run(context.Background(), d1); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(daily(t, e.path)); got != want {
+		t.Errorf("after a re-run, daily = %s, want %s", got, want)
+	}
+}
+
+func TestSnapshotBackfillAndToday(t *testing.T) {
+	d1 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, d1)
+	e.viewAt(t, d1.Add(time.Hour), "a", "v1")                     // Nov 20
+	e.viewAt(t, d1.AddDate(0, 0, 2).Add(time.Hour), "a", "v2")    // Nov 22
+	e.viewAt(t, d1.AddDate(0, 0, 4).Add(10*time.Hour), "a", "v3") // Nov 24, today
+	for _, day := range []string{"2026-11-19", "2026-11-21", "2026-11-23", "2026-11-24"} {
+		date, err := ParseDate(day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.Run(context.Background(), date); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nov 19 had no views yet; Nov 21 carries Nov 20's total; today is the total so far.
+	want := "[a 2026-11-21 1/1 a 2026-11-23 2/2 a 2026-11-24 3/3]"
+	if got := fmt.Sprint(daily(t, e.path)); got != want {
+		t.Errorf("daily = %s, want %s", got, want)
+	}
+}
+
+func TestSnapshotRefusesFutureDays(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	e := newEnv(t, now)
+	if _, err := e.s.Run(context.Background(), now.AddDate(0, 0, 1)); err == nil {
+		t.Error("a snapshot of tomorrow was accepted")
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	for _, bad := range []string{"", "2026-13-01", "24.11.2026", "2026-11-24T00:00:00Z"} {
+		if _, err := ParseDate(bad); err == nil {
+			t.Errorf("ParseDate(%q) succeeded", bad)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tallyhq/tally/internal/item"
+)
+
+// UpsertCounts writes items' cumulative counts into view_counts in one transaction. It
+// overwrites, never adds, so writing the same counts twice leaves the same rows.
+func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
+	now := db.timestamp()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `/* flush */
+			INSERT INTO view_counts (site, type, slug, unique_views, total_views, last_synced_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (site, type, slug) DO UPDATE SET
+				unique_views   = excluded.unique_views,
+				total_views    = excluded.total_views,
+				last_synced_at = excluded.last_synced_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, r.Counts.Unique, r.Counts.Total, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("upsert view_counts: %w", err)
+	}
+	return nil
+}
+
+// UpsertDaily writes the end-of-day cumulative counts of date into view_counts_daily,
+// overwriting any earlier snapshot of that day.
+func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error {
+	day := date.UTC().Format(time.DateOnly)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `/* snapshot */
+			INSERT INTO view_counts_daily (site, type, slug, date, unique_views_snapshot, total_views_snapshot)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (site, type, slug, date) DO UPDATE SET
+				unique_views_snapshot = excluded.unique_views_snapshot,
+				total_views_snapshot  = excluded.total_views_snapshot`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, day, r.Counts.Unique, r.Counts.Total); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("upsert view_counts_daily %s: %w", day, err)
+	}
+	return nil
+}
+
+// RecordJob notes that job finished now, having written items rows.
+func (db *DB) RecordJob(ctx context.Context, job string, items int) error {
+	_, err := db.write.ExecContext(ctx, `/* flush, snapshot */
+		INSERT INTO job_runs (job, finished_at, items) VALUES (?, ?, ?)
+		ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at, items = excluded.items`,
+		job, db.timestamp(), items)
+	if err != nil {
+		return fmt.Errorf("record %s run: %w", job, err)
+	}
+	return nil
+}
+
+// LastRun returns when job last finished; ok is false if it never has.
+func (db *DB) LastRun(ctx context.Context, job string) (at time.Time, ok bool, err error) {
+	var s string
+	err = db.read.QueryRowContext(ctx, `/* healthz, dashboard */
+		SELECT finished_at FROM job_runs WHERE job = ?`, job).Scan(&s)
+	if err == sql.ErrNoRows {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read last %s run: %w", job, err)
+	}
+	at, err = time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read last %s run: %w", job, err)
+	}
+	return at, true, nil
+}
+
+// TopFilter selects the rows of Top. Empty fields match everything.
+type TopFilter struct {
+	Site  string
+	Type  string
+	Limit int
+}
+
+// TopItem is one row of a top list.
+type TopItem struct {
+	Site   string `json:"site"`
+	Type   string `json:"type"`
+	Slug   string `json:"slug"`
+	Unique int64  `json:"unique"`
+	Total  int64  `json:"total"`
+}
+
+// Top returns the most viewed items, most total views first.
+func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
+	rows, err := db.read.QueryContext(ctx, `/* top */
+		SELECT site, type, slug, unique_views, total_views
+		FROM view_counts
+		WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR type = ?2)
+		ORDER BY total_views DESC, unique_views DESC, site, type, slug
+		LIMIT ?3`, f.Site, f.Type, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("query top: %w", err)
+	}
+	defer rows.Close()
+	out := []TopItem{}
+	for rows.Next() {
+		var t TopItem
+		if err := rows.Scan(&t.Site, &t.Type, &t.Slug, &t.Unique, &t.Total); err != nil {
+			return nil, fmt.Errorf("query top: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query top: %w", err)
+	}
+	return out, nil
+}

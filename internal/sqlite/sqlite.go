@@ -1,0 +1,104 @@
+// Package sqlite is tally's embedded read model: the tables the flush and snapshot jobs fill,
+// and the queries that top lists and the dashboard run, in one SQLite file through
+// modernc.org/sqlite (pure Go, no cgo).
+//
+// Writes go through a single connection, so SQLite's one-writer rule never surfaces as
+// SQLITE_BUSY between our own goroutines; reads use a separate pool and, with WAL, never wait
+// for the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options configure a DB. Zero values mean the defaults.
+type Options struct {
+	BusyTimeout time.Duration    // how long a statement waits for another process's lock; default 5 s
+	Now         func() time.Time // clock for last_synced_at; default time.Now
+	ReadOnly    bool             // open without applying migrations or writing
+}
+
+// DB is the read model.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+	now   func() time.Time
+}
+
+// Open opens or creates the database at path and applies pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	// Pragmas go in the DSN so that every pooled connection gets them, not just the first.
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	db := &DB{write: write, read: read, now: opts.Now}
+	if !opts.ReadOnly {
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	errW := db.write.Close()
+	errR := db.read.Close()
+	if errW != nil {
+		return fmt.Errorf("close read model: %w", errW)
+	}
+	if errR != nil {
+		return fmt.Errorf("close read model: %w", errR)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) timestamp() string {
+	return db.now().UTC().Format(time.RFC3339)
+}
