@@ -60,9 +60,9 @@ func sid(visitor string, at time.Time) session.ID {
 	return d.ID(visitor, "Mozilla/5.0 test", at)
 }
 
-func record(t *testing.T, s *Store, it item.Item, id session.ID) Result {
+func record(t *testing.T, s *Store, it item.Item, id session.ID) item.Recorded {
 	t.Helper()
-	res, err := s.Record(context.Background(), View{Item: it, Session: id})
+	res, err := s.Record(context.Background(), item.View{Item: it, Session: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestWindowSpansMidnight(t *testing.T) {
 	record(t, s, hello, sid("203.0.113.1", before))
 	clk.Set(after)
 	// The ingest side passes yesterday's id during the first half hour of the day.
-	res, err := s.Record(context.Background(), View{Item: hello, Session: sid("203.0.113.1", after), Previous: sid("203.0.113.1", before)})
+	res, err := s.Record(context.Background(), item.View{Item: hello, Session: sid("203.0.113.1", after), Previous: sid("203.0.113.1", before)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestConcurrentViewsAreExact(t *testing.T) {
 		wg.Go(func() {
 			id := sid(fmt.Sprintf("198.51.100.%d", v), noon)
 			for range each {
-				if _, err := s.Record(context.Background(), View{Item: hello, Session: id}); err != nil {
+				if _, err := s.Record(context.Background(), item.View{Item: hello, Session: id}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -241,7 +241,7 @@ func TestRecordAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := s.Record(context.Background(), View{Item: hello, Session: sid("x", noon)}); !errorsIs(err, ErrClosed) {
+	if _, err := s.Record(context.Background(), item.View{Item: hello, Session: sid("x", noon)}); !errorsIs(err, ErrClosed) {
 		t.Errorf("Record after Close: %v, want ErrClosed", err)
 	}
 }
@@ -260,7 +260,7 @@ func BenchmarkRecord(b *testing.B) {
 		for pb.Next() {
 			i++
 			it := item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprint(i % 1000)}
-			if _, err := s.Record(context.Background(), View{Item: it, Session: d.ID(fmt.Sprint(i), "ua", now)}); err != nil {
+			if _, err := s.Record(context.Background(), item.View{Item: it, Session: d.ID(fmt.Sprint(i), "ua", now)}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,35 +10,20 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/session"
 )
 
-// View is one countable view, already classified.
-type View struct {
-	Item    item.Item
-	Session session.ID
-	// Previous is the visitor's id of the day before, set during the first minutes after
-	// midnight UTC so that a reader who crosses midnight is not a new unique.
-	Previous session.ID
-}
-
-// Result says what a recorded view did.
-type Result struct {
-	Unique bool // the view opened a new dedup window
-}
-
 type request struct {
-	view   View
-	result Result
+	view   item.View
+	result item.Recorded
 	done   chan error
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan error, 1)} }}
 
 // Record adds one view and returns once it is durable on disk.
-func (s *Store) Record(ctx context.Context, v View) (Result, error) {
+func (s *Store) Record(ctx context.Context, v item.View) (item.Recorded, error) {
 	if !v.Item.Valid() {
-		return Result{}, fmt.Errorf("record view: invalid item %q", v.Item)
+		return item.Recorded{}, fmt.Errorf("record view: invalid item %q", v.Item)
 	}
 	req := requestPool.Get().(*request)
 	req.view = v
@@ -46,10 +31,10 @@ func (s *Store) Record(ctx context.Context, v View) (Result, error) {
 	case s.reqs <- req:
 	case <-s.quit:
 		requestPool.Put(req)
-		return Result{}, ErrClosed
+		return item.Recorded{}, ErrClosed
 	case <-ctx.Done():
 		requestPool.Put(req)
-		return Result{}, ctx.Err()
+		return item.Recorded{}, ctx.Err()
 	}
 	// Once handed over, the view will be committed or fail as a whole; waiting is bounded by
 	// one transaction, so the context is not consulted again.
@@ -121,7 +106,7 @@ func (s *Store) commit(batch []*request) error {
 			unique = !s.seen(dedupHash(r.view.Previous, key), nowMs, pending)
 		}
 		pending[h] = expMs
-		r.result = Result{Unique: unique}
+		r.result = item.Recorded{Unique: unique}
 
 		dl := deltas[string(key)]
 		if dl == nil {

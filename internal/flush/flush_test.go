@@ -52,7 +52,7 @@ func newEnv(t *testing.T, busy time.Duration) *env {
 func (e *env) view(t *testing.T, slug, visitor string) {
 	t.Helper()
 	it := item.Item{Site: "example.com", Type: "blog", Slug: slug}
-	if _, err := e.write.Record(context.Background(), bolt.View{Item: it, Session: e.salted.ID(visitor, "ua", e.clk.Now())}); err != nil {
+	if _, err := e.write.Record(context.Background(), item.View{Item: it, Session: e.salted.ID(visitor, "ua", e.clk.Now())}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // Item identifies one counted thing: a blog post, a project, a page, or an event target.
@@ -79,4 +81,18 @@ type Counted struct {
 type Change struct {
 	Counted
 	Mark uint64
+}
+
+// View is one countable view of an item, already classified.
+type View struct {
+	Item    Item
+	Session session.ID
+	// Previous is the visitor's id of the day before, set during the first minutes after
+	// midnight UTC so that a reader who crosses midnight is not a new unique.
+	Previous session.ID
+}
+
+// Recorded says what recording a view did.
+type Recorded struct {
+	Unique bool // the view opened a new dedup window
 }

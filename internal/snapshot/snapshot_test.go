@@ -49,7 +49,7 @@ func (e *env) viewAt(t *testing.T, at time.Time, slug, visitor string) {
 	t.Helper()
 	e.clk.Set(at)
 	it := item.Item{Site: "example.com", Type: "blog", Slug: slug}
-	if _, err := e.write.Record(context.Background(), bolt.View{Item: it, Session: e.d.ID(visitor, "ua", at)}); err != nil {
+	if _, err := e.write.Record(context.Background(), item.View{Item: it, Session: e.d.ID(visitor, "ua", at)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,0 +1,68 @@
+package clientip
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+func TestIP(t *testing.T) {
+	r, err := ParseTrusted("10.0.0.0/8, 127.0.0.1, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		peer   string
+		xff    []string
+		cf     string
+		wantIP string
+	}{
+		{"no proxy", "203.0.113.9:5000", nil, "", "203.0.113.9"},
+		{"spoofed header from an untrusted peer is ignored", "203.0.113.9:5000", []string{"198.51.100.1"}, "198.51.100.2", "203.0.113.9"},
+		{"trusted peer, one hop", "127.0.0.1:5000", []string{"198.51.100.1"}, "", "198.51.100.1"},
+		{"right-most untrusted wins over a client-written left part", "127.0.0.1:5000", []string{"6.6.6.6, 198.51.100.1, 10.1.2.3"}, "", "198.51.100.1"},
+		{"several header lines", "10.0.0.2:5000", []string{"6.6.6.6", "198.51.100.1"}, "", "198.51.100.1"},
+		{"all hops trusted: the left-most", "127.0.0.1:5000", []string{"10.9.9.9, 10.1.1.1"}, "", "10.9.9.9"},
+		{"garbage hop stops the walk", "127.0.0.1:5000", []string{"198.51.100.7, garbage, 10.1.1.1"}, "", "10.1.1.1"},
+		{"cloudflare header from a trusted peer", "127.0.0.1:5000", nil, "198.51.100.5", "198.51.100.5"},
+		{"trusted peer without headers is the client", "127.0.0.1:5000", nil, "", "127.0.0.1"},
+		{"ipv6 peer", "[::1]:5000", []string{"2001:db8::7"}, "", "2001:db8::7"},
+		{"ipv4-mapped peer", "[::ffff:127.0.0.1]:5000", []string{"198.51.100.1"}, "", "198.51.100.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/api/view", nil)
+			req.RemoteAddr = tt.peer
+			for _, v := range tt.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			if tt.cf != "" {
+				req.Header.Set("CF-Connecting-IP", tt.cf)
+			}
+			if got := r.IP(req).String(); got != tt.wantIP {
+				t.Errorf("IP = %s, want %s", got, tt.wantIP)
+			}
+		})
+	}
+}
+
+func TestNoTrustedProxies(t *testing.T) {
+	r, err := ParseTrusted("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/", nil)
+	req.RemoteAddr = "127.0.0.1:1"
+	req.Header.Set("X-Forwarded-For", "198.51.100.1")
+	if got := r.IP(req).String(); got != "127.0.0.1" {
+		t.Errorf("IP = %s; with no trusted proxies the header must be ignored", got)
+	}
+}
+
+func TestParseTrustedRejectsGarbage(t *testing.T) {
+	for _, bad := range []string{"nonsense", "10.0.0.0/99", "1.2.3"} {
+		if _, err := ParseTrusted(bad); err == nil {
+			t.Errorf("ParseTrusted(%q) succeeded", bad)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+// Package ingest is the beacon hot path: it takes page views from browsers, decides whether they
+// count, derives the visitor's session id, and hands countable views to the write model. It also
+// serves live counts from the write model. It never touches the read model.
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/sites"
+)
+
+// Recorder is the write model as the beacon path needs it.
+type Recorder interface {
+	Record(ctx context.Context, v item.View) (item.Recorded, error)
+	Counts(ctx context.Context, it item.Item) (item.Counts, error)
+}
+
+// Config is what the beacon path needs besides the write model.
+type Config struct {
+	Rules    *classify.Rules
+	Bots     *classify.Bots
+	IPs      *clientip.Resolver
+	Sessions *session.Deriver // nil when no salt could be had: nothing is counted
+	Sites    sites.List       // allowed sites; empty allows any
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Handler serves the beacon and live-count endpoints.
+type Handler struct {
+	rec Recorder
+	cfg Config
+}
+
+// New returns a Handler recording into rec.
+func New(rec Recorder, cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Handler{rec: rec, cfg: cfg}
+}
+
+// Register adds the handler's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/view", h.view)
+	mux.HandleFunc("HEAD /api/view", h.view)
+	mux.HandleFunc("OPTIONS /api/view", h.cfg.Sites.Preflight)
+	mux.HandleFunc("GET /api/counts", h.counts)
+	mux.HandleFunc("OPTIONS /api/counts", h.cfg.Sites.Preflight)
+}
+
+// originAllowed reports whether a write for site may come from the request's Origin. A request
+// without Origin (a server, curl) is judged by its URL alone. With --sites, any allowed site may
+// send for any other; without, a page may only send for its own site.
+func (h *Handler) originAllowed(r *http.Request, site string) bool {
+	o, ok := sites.OriginSite(r)
+	switch {
+	case !ok:
+		return false
+	case o == "":
+		return true
+	case h.cfg.Sites.Any():
+		return o == site
+	default:
+		return h.cfg.Sites.Allowed(o)
+	}
+}
+
+// previousDayGrace is how long after midnight UTC yesterday's session id is still recognised:
+// the length of the dedup window, so a reader crossing midnight is not counted twice.
+const previousDayGrace = 30 * time.Minute
