@@ -4,8 +4,10 @@ go 1.26.8
 
 require (
 	github.com/mssola/useragent v1.0.0
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/x-way/crawlerdetect v0.2.31
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.58.0
 	modernc.org/sqlite v1.62.0
 )
 

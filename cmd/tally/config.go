@@ -1,0 +1,91 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/sites"
+)
+
+// Config is tally serve's configuration, validated once and passed down.
+type Config struct {
+	Addr             string
+	DataDir          string
+	TrustedProxies   *clientip.Resolver
+	Sites            sites.List
+	Salt             string
+	AdminPassword    string
+	Rules            *classify.Rules
+	FlushSchedule    string
+	SnapshotSchedule string
+	ShutdownTimeout  time.Duration
+}
+
+// serveFlags holds the raw flag values before validation.
+type serveFlags struct {
+	addr, data, trusted, sites, salt, adminPassword string
+	ignorePaths, routes, flushSchedule, snapshotSch string
+	shutdownTimeout                                 time.Duration
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
+	fs.StringVar(&f.data, "data", "./data", "data directory: write model, read model, salt, admin password hash")
+	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For / CF-Connecting-IP is believed")
+	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")
+	fs.StringVar(&f.salt, "salt", "", "secret salt for session ids; empty: generated once and kept in DATA/salt")
+	fs.StringVar(&f.adminPassword, "admin-password", "", "admin password; empty: generated on first start and printed once")
+	fs.StringVar(&f.ignorePaths, "ignore-paths", "", "comma-separated path globs never counted, e.g. /drafts/**,/preview-*")
+	fs.StringVar(&f.routes, "routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules PATTERN=TYPE; / is always home, other paths are page")
+	fs.StringVar(&f.flushSchedule, "flush-schedule", "*/15 * * * *", "cron schedule (UTC) of the write → read model flush")
+	fs.StringVar(&f.snapshotSch, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
+}
+
+// config validates the flags into a Config.
+func (f *serveFlags) config() (Config, error) {
+	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, AdminPassword: f.adminPassword,
+		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout}
+	var err error
+	if c.TrustedProxies, err = clientip.ParseTrusted(f.trusted); err != nil {
+		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if c.Sites, err = sites.Parse(f.sites); err != nil {
+		return Config{}, fmt.Errorf("--sites: %w", err)
+	}
+	routes, err := classify.ParseRoutes(f.routes)
+	if err != nil {
+		return Config{}, fmt.Errorf("--routes: %w", err)
+	}
+	if c.Rules, err = classify.NewRules(routes, splitList(f.ignorePaths)); err != nil {
+		return Config{}, fmt.Errorf("--ignore-paths: %w", err)
+	}
+	for name, spec := range map[string]string{"--flush-schedule": c.FlushSchedule, "--snapshot-schedule": c.SnapshotSchedule} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")
+	}
+	if c.DataDir == "" {
+		return Config{}, fmt.Errorf("--data must not be empty")
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+// Command tally is a self-hosted, privacy-first view and like counter.
+//
+//	tally serve      run the HTTP server and the cron jobs
+//	tally flush      copy changed counts into the read model once
+//	tally snapshot   write the daily snapshot of one day
+//	tally top        print the most viewed items
+//	tally passwd     set a new admin password
+//
+// This package only parses flags and wires the internal packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// env bundles what a command may touch, so tests run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) (string, bool)
+}
+
+type command struct {
+	name     string
+	synopsis string
+	run      func(ctx context.Context, e env, c command, args []string) error
+}
+
+var commands = []command{
+	{"serve", "Run the HTTP server and the cron jobs (flush every 15 minutes, snapshot at 00:05 UTC).", runServe},
+	{"flush", "Copy every changed item's counts from the write model into the read model, once.", runFlush},
+	{"snapshot", "Write one day's cumulative totals into view_counts_daily (default: yesterday, UTC). Safe to re-run; use it to backfill.", runSnapshot},
+	{"top", "Print the most viewed items from the read model (as of the last flush).", runTop},
+	{"passwd", "Set a new admin password, read from standard input (empty: generate one and print it).", runPasswd},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}
+	if err := run(ctx, e, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tally:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+func run(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stdout)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, c, args[1:])
+		}
+	}
+	usage(e.stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "tally: a self-hosted, privacy-first view and like counter.\n\nUsage: tally <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.synopsis)
+	}
+	fmt.Fprintln(w, "\nRun tally <command> --help for its flags. Every flag can also be set as TALLY_<FLAG>, e.g. TALLY_DATA=/var/lib/tally.")
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func runServe(ctx context.Context, e env, c command, args []string) error {
+	var f serveFlags
+	fs := newFlagSet(c.name, c.synopsis, e.stderr)
+	f.register(fs)
+	if err := parseFlags(fs, args, e.getenv); err != nil {
+		return err
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Log: newLogger(e.stderr), Stdout: e.stdout}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Log.Info("shutting down: finishing requests and flushing")
+	if err := m.Close(); err != nil {
+		return err
+	}
+	m.Log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/tallyhq/tally/internal/ops"
+)
+
+func runPasswd(ctx context.Context, e env, c command, args []string) error {
+	fs := newFlagSet(c.name, c.synopsis, e.stderr)
+	data := fs.String("data", "./data", "data directory")
+	if err := parseFlags(fs, args, e.getenv); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*data); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "New admin password (at least %d characters; empty to generate one): ", ops.MinPasswordLength)
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" && err.Error() != "EOF" {
+		return fmt.Errorf("read password: %w", err)
+	}
+	fmt.Fprintln(e.stderr)
+	pw := strings.TrimRight(line, "\r\n")
+	generated := pw == ""
+	if generated {
+		pw = ops.GeneratePassword()
+	}
+	if err := ops.SetPassword(*data, pw); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(e.stdout, "new admin password: %s\n", pw)
+	} else {
+		fmt.Fprintln(e.stdout, "admin password changed")
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/flush"
+	"github.com/tallyhq/tally/internal/ingest"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/snapshot"
+	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/top"
+)
+
+// File names inside the data directory.
+const (
+	writeModelFile = "write.db"
+	readModelFile  = "read.db"
+)
+
+// Main is a running tally server: both stores, the HTTP server and the cron jobs. Tests start
+// the whole program through it on 127.0.0.1:0.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	Stdout io.Writer        // where the generated admin password is printed, once
+	Now    func() time.Time // clock for every rule about days and windows
+
+	write    *bolt.Store
+	read     *sqlite.DB
+	flusher  *flush.Flusher
+	snapper  *snapshot.Snapshotter
+	cron     *cron.Cron
+	server   *http.Server
+	listener net.Listener
+	serveErr chan error
+}
+
+// Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Stdout == nil {
+		m.Stdout = os.Stdout
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	sessions := m.loadSalt()
+	if err := m.ensurePassword(); err != nil {
+		return err
+	}
+	if err := m.openStores(ctx); err != nil {
+		return err
+	}
+	m.flusher = flush.New(m.write, m.read, m.Log)
+	m.snapper = snapshot.New(m.write, m.read, m.Now, m.Log)
+	if m.Config.Sites.Any() {
+		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
+	}
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		m.closeStores()
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           m.routes(sessions),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          log.New(redactingWriter{m.Log}, "", 0),
+	}
+	m.serveErr = make(chan error, 1)
+	go func() { m.serveErr <- m.server.Serve(ln) }()
+
+	if err := m.startCron(); err != nil {
+		m.Close()
+		return err
+	}
+	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
+		"flush", m.Config.FlushSchedule, "snapshot", m.Config.SnapshotSchedule)
+	m.Log.Info("admin API: curl -u admin:PASSWORD -X POST " + m.URL() + "/ops/api/flush")
+	return nil
+}
+
+// URL is the base URL the server answers on.
+func (m *Main) URL() string { return "http://" + m.listener.Addr().String() }
+
+// loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
+// is counted, since an unsalted id could be reversed by anyone who knows an IP.
+func (m *Main) loadSalt() *session.Deriver {
+	salt := []byte(m.Config.Salt)
+	if len(salt) == 0 {
+		var created bool
+		var err error
+		salt, created, err = session.LoadOrCreateSalt(m.Config.DataDir)
+		if err != nil {
+			m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
+			return nil
+		}
+		if created {
+			m.Log.Info("generated a new secret salt", "file", filepath.Join(m.Config.DataDir, session.SaltFile))
+		}
+	}
+	d, err := session.NewDeriver(salt)
+	if err != nil {
+		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
+		return nil
+	}
+	return d
+}
+
+// ensurePassword stores --admin-password, or on first start generates one and prints it once.
+func (m *Main) ensurePassword() error {
+	if m.Config.AdminPassword != "" {
+		if err := ops.SetPassword(m.Config.DataDir, m.Config.AdminPassword); err != nil {
+			return fmt.Errorf("--admin-password: %w", err)
+		}
+		return nil
+	}
+	has, err := ops.HasPassword(m.Config.DataDir)
+	if err != nil || has {
+		return err
+	}
+	pw := ops.GeneratePassword()
+	if err := ops.SetPassword(m.Config.DataDir, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with `tally passwd`):\n\n      %s\n\n", pw)
+	return nil
+}
+
+func (m *Main) openStores(ctx context.Context) error {
+	w, err := bolt.Open(filepath.Join(m.Config.DataDir, writeModelFile), bolt.Options{Now: m.Now, Logger: m.Log})
+	if err != nil {
+		return err
+	}
+	r, err := sqlite.Open(ctx, filepath.Join(m.Config.DataDir, readModelFile), sqlite.Options{Now: m.Now})
+	if err != nil {
+		w.Close()
+		return err
+	}
+	m.write, m.read = w, r
+	return nil
+}
+
+func (m *Main) routes(sessions *session.Deriver) http.Handler {
+	mux := http.NewServeMux()
+	ingest.New(m.write, ingest.Config{
+		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
+		Sites: m.Config.Sites, Now: m.Now, Log: m.Log,
+	}).Register(mux)
+	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
+	ops.New(m.Config.DataDir, ops.Jobs{Flush: m.flush, Snapshot: m.snapshot}, m.Now, m.Log).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	return mux
+}
+
+func (m *Main) flush(ctx context.Context) (int, error) {
+	res, err := m.flusher.Run(ctx)
+	return res.Items, err
+}
+
+func (m *Main) snapshot(ctx context.Context, date time.Time) (int, error) {
+	return m.snapper.Run(ctx, date)
+}
+
+// startCron schedules the jobs in UTC. A job still running when its next turn comes is
+// skipped, and a failure is logged; neither can crash the server.
+func (m *Main) startCron() error {
+	logger := cronLogger{m.Log}
+	m.cron = cron.New(cron.WithLocation(time.UTC), cron.WithLogger(logger),
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	if _, err := m.cron.AddFunc(m.Config.FlushSchedule, func() {
+		if _, err := m.flush(context.Background()); err != nil {
+			m.Log.Error("scheduled flush failed; dirty items stay marked for the next run", "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("schedule flush: %w", err)
+	}
+	if _, err := m.cron.AddFunc(m.Config.SnapshotSchedule, func() {
+		date := snapshot.Yesterday(m.Now())
+		if _, err := m.snapshot(context.Background(), date); err != nil {
+			m.Log.Error("scheduled snapshot failed", "date", date.Format(time.DateOnly), "err", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("schedule snapshot: %w", err)
+	}
+	m.cron.Start()
+	return nil
+}
+
+// Close shuts down gracefully: stop accepting, let in-flight requests finish, stop the cron
+// and wait for a running job, flush one last time, and close both stores.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
+		}
+		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve: %w", err))
+		}
+	}
+	if m.cron != nil {
+		select {
+		case <-m.cron.Stop().Done():
+		case <-ctx.Done():
+			errs = append(errs, errors.New("a cron job was still running at shutdown"))
+		}
+	}
+	if m.flusher != nil {
+		if _, err := m.flusher.Run(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("final flush: %w", err))
+		}
+	}
+	errs = append(errs, m.closeStores())
+	return errors.Join(errs...)
+}
+
+func (m *Main) closeStores() error {
+	var errs []error
+	if m.write != nil {
+		errs = append(errs, m.write.Close())
+		m.write = nil
+	}
+	if m.read != nil {
+		errs = append(errs, m.read.Close())
+		m.read = nil
+	}
+	return errors.Join(errs...)
+}
+
+// cronLogger sends cron's messages to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// clientAddr matches the peer addresses net/http puts in its error messages ("http: panic
+// serving 203.0.113.7:51234"), which must not reach the log.
+var clientAddr = regexp.MustCompile(`\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?:\d+`)
+
+// redactingWriter turns net/http's error log lines into slog records without client addresses.
+type redactingWriter struct{ log *slog.Logger }
+
+func (w redactingWriter) Write(p []byte) (int, error) {
+	msg := clientAddr.ReplaceAllString(string(p), "[client]")
+	w.log.Warn("http server", "msg", msg)
+	return len(p), nil
+}

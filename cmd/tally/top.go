@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/top"
+)
+
+func runTop(ctx context.Context, e env, c command, args []string) error {
+	flags := newFlagSet(c.name, c.synopsis, e.stderr)
+	data := flags.String("data", "./data", "data directory")
+	site := flags.String("site", "", "only this site")
+	typ := flags.String("type", "", "only this type, e.g. blog")
+	limit := flags.Int("limit", 10, "how many items")
+	if err := parseFlags(flags, args, e.getenv); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > 10_000 {
+		return fmt.Errorf("--limit must be from 1 to 10000")
+	}
+	path := filepath.Join(*data, readModelFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, *data)
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	items, err := db.Top(ctx, sqlite.TopFilter{Site: top.NormalizeSite(*site), Type: *typ, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(e.stdout, "no views flushed yet")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "#\tTOTAL\tUNIQUE\t SITE\t TYPE\t SLUG\t")
+	for i, it := range items {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t %s\t %s\t %s\t\n", i+1, it.Total, it.Unique, it.Site, it.Type, it.Slug)
+	}
+	return tw.Flush()
+}
