@@ -30,6 +30,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
@@ -101,7 +102,7 @@ func Open(path string, opts Options) (*Store, error) {
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
 	})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open write model %s: %w", path, ErrLocked)
 	}
 	if err != nil {
@@ -181,11 +182,6 @@ func (s *Store) Counts(ctx context.Context, it item.Item) (item.Counts, error) {
 // day returns the number of whole days since the Unix epoch of t in UTC.
 func day(t time.Time) uint32 {
 	return uint32(t.UTC().Unix() / 86400)
-}
-
-// dayTime returns midnight UTC of day number d.
-func dayTime(d uint32) time.Time {
-	return time.Unix(int64(d)*86400, 0).UTC()
 }
 
 func encodeCounts(c item.Counts) []byte {

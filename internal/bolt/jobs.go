@@ -120,8 +120,8 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item,
 // latestOnOrBefore finds the history entry of itemKey with the greatest day ≤ d.
 func latestOnOrBefore(hc *bbolt.Cursor, itemKey []byte, d uint32) ([]byte, bool) {
 	prefix := append(append([]byte{}, itemKey...), 0)
-	k, v := hc.Seek(historyKey(itemKey, d+1))
-	if k == nil {
+	var k, v []byte
+	if k, _ = hc.Seek(historyKey(itemKey, d+1)); k == nil {
 		k, v = hc.Last()
 	} else {
 		k, v = hc.Prev()

@@ -1,4 +1,14 @@
-// Splits public User-Agent lists by what isbot says, for tally's bot tests.
+// Splits public User-Agent lists by what the isbot npm package says, for tally's bot tests.
+//
+// Regenerate isbot_crawlers.txt and browsers.txt (needs Node and npm):
+//
+//   cd "$(mktemp -d)" && npm init -y && npm install isbot
+//   CD=$(go env GOMODCACHE)/github.com/x-way/crawlerdetect@v0.2.31/testdata
+//   cp /path/to/tally/internal/classify/testdata/gen-isbot.mjs . &&
+//     node gen-isbot.mjs $CD/crawlers.txt $CD/devices.txt /path/to/tally/internal/classify/testdata
+//
+// The input lists are crawlerdetect's public fixtures (MIT); the files made from them were made
+// with isbot 5.2.3.
 import { isbot } from "isbot";
 import { readFileSync, writeFileSync } from "node:fs";
 const [crawlersIn, devicesIn, outDir] = process.argv.slice(2);

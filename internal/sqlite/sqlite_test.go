@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/tallyhq/tally/internal/item"
+)
+
+func newTestDB(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "read.db")
+	db, err := Open(context.Background(), path, Options{Now: func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+func TestMigrationsApplyOnce(t *testing.T) {
+	db, path := newTestDB(t)
+	ctx := context.Background()
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no migration recorded")
+	}
+	db.Close()
+	// Reopening must not apply anything twice (CREATE TABLE would fail if it did).
+	db2, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	var again int
+	db2.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&again)
+	if again != n {
+		t.Errorf("%d migrations recorded after reopening, want %d", again, n)
+	}
+}
+
+func TestLoadMigrationsRejectsBadNames(t *testing.T) {
+	for name, fsys := range map[string]fstest.MapFS{
+		"no number": {"init.sql": {Data: []byte("")}},
+		"duplicate": {"0001_a.sql": {Data: []byte("")}, "0001_b.sql": {Data: []byte("")}},
+	} {
+		if _, err := loadMigrations(fsys); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	ms, err := loadMigrations(fstest.MapFS{"0010_b.sql": {}, "0002_a.sql": {}})
+	if err != nil || ms[0].version != 2 || ms[1].version != 10 {
+		t.Errorf("not in numeric order: %+v %v", ms, err)
+	}
+}
+
+func TestTop(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	row := func(site, typ, slug string, u, n int64) item.Counted {
+		return item.Counted{Item: item.Item{Site: site, Type: typ, Slug: slug}, Counts: item.Counts{Unique: u, Total: n}}
+	}
+	if err := db.UpsertCounts(ctx, []item.Counted{
+		row("a.com", "blog", "one", 5, 10),
+		row("a.com", "blog", "two", 9, 30),
+		row("a.com", "page", "/about", 50, 50),
+		row("b.com", "blog", "three", 1, 20),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite, not add.
+	if err := db.UpsertCounts(ctx, []item.Counted{row("a.com", "blog", "one", 6, 11)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		f    TopFilter
+		want string
+	}{
+		{TopFilter{Limit: 10}, "[/about two three one]"},
+		{TopFilter{Site: "a.com", Type: "blog", Limit: 10}, "[two one]"},
+		{TopFilter{Type: "blog", Limit: 2}, "[two three]"},
+		{TopFilter{Site: "c.com", Limit: 10}, "[]"},
+	}
+	for _, tt := range tests {
+		items, err := db.Top(ctx, tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var slugs []string
+		for _, it := range items {
+			slugs = append(slugs, it.Slug)
+		}
+		if got := fmt.Sprint(slugs); got != tt.want && !(tt.want == "[]" && len(slugs) == 0) {
+			t.Errorf("Top(%+v) = %s, want %s", tt.f, got, tt.want)
+		}
+	}
+	items, _ := db.Top(ctx, TopFilter{Site: "a.com", Type: "blog", Limit: 10})
+	if items[1].Unique != 6 || items[1].Total != 11 {
+		t.Errorf("upsert added instead of overwriting: %+v", items[1])
+	}
+}
+
+func TestReadOnlyOpenReadsExistingDB(t *testing.T) {
+	_, path := newTestDB(t)
+	ro, err := Open(context.Background(), path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Top(context.Background(), TopFilter{Limit: 1}); err != nil {
+		t.Errorf("read-only Top: %v", err)
+	}
+}
