@@ -3,12 +3,14 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,5 +312,26 @@ func TestCountsCORS(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("origin %s: status %d; reads answer everyone", origin, resp.StatusCode)
 		}
+	}
+}
+
+func TestConcurrentBeaconsAreExact(t *testing.T) {
+	ts := newTestServer(t)
+	const visitors, each = 32, 10
+	var wg sync.WaitGroup
+	for v := range visitors {
+		wg.Go(func() {
+			for range each {
+				resp, _ := ts.send(t, beaconReq{body: view(helloURL), header: map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", v)}})
+				if resp.StatusCode != 204 {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c, _ := ts.store.Counts(context.Background(), hello)
+	if c.Unique != visitors || c.Total != visitors*each {
+		t.Errorf("unique=%d total=%d, want %d and %d", c.Unique, c.Total, visitors, visitors*each)
 	}
 }

@@ -112,7 +112,9 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.rec.Record(r.Context(), h.viewOf(r, it)); err != nil {
 		// The only time a visitor sees an error: the view could not be made durable, and the
 		// client may retry. Never 500 over analytics.
-		h.cfg.Log.Error("record view", "site", it.Site, "type", it.Type, "err", err)
+		if r.Context().Err() == nil {
+			h.cfg.Log.Error("record view", "site", it.Site, "type", it.Type, "err", err)
+		}
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
 		return
 	}
