@@ -26,6 +26,7 @@ import (
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
 	"github.com/tallyhq/tally/internal/top"
+	"github.com/tallyhq/tally/internal/tracker"
 )
 
 // File names inside the data directory.
@@ -171,6 +172,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log,
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
+	tracker.New().Register(mux)
 	ops.New(m.Config.DataDir, ops.Jobs{Flush: m.flush, Snapshot: m.snapshot}, m.Now, m.Log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})

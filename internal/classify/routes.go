@@ -91,3 +91,17 @@ func (r *Rules) route(p string) (typ, slug string) {
 	}
 	return "page", trimmed
 }
+
+// IsPageType reports whether typ is a type that pages are counted under: home, page, or a
+// route's type.
+func (r *Rules) IsPageType(typ string) bool {
+	if typ == "home" || typ == "page" {
+		return true
+	}
+	for _, rt := range r.routes {
+		if rt.Type == typ {
+			return true
+		}
+	}
+	return false
+}

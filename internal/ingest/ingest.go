@@ -55,6 +55,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/view", h.view)
 	mux.HandleFunc("HEAD /api/view", h.view)
 	mux.HandleFunc("OPTIONS /api/view", h.cfg.Sites.Preflight)
+	mux.HandleFunc("POST /api/event", h.event)
+	mux.HandleFunc("OPTIONS /api/event", h.cfg.Sites.Preflight)
+	mux.HandleFunc("GET /api/sid", h.sid)
+	mux.HandleFunc("GET /api/view.gif", h.pixel)
 	mux.HandleFunc("GET /api/counts", h.counts)
 	mux.HandleFunc("OPTIONS /api/counts", h.cfg.Sites.Preflight)
 }

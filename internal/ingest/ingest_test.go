@@ -127,10 +127,10 @@ func TestViewResponses(t *testing.T) {
 		status  int
 		counted item.Item // zero: nothing counted
 	}{
-		{"json", beaconReq{body: view(helloURL)}, 204, hello},
-		{"text/plain from sendBeacon", beaconReq{body: view(helloURL), header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}}, 204, hello},
-		{"with referrer", beaconReq{body: `{"url":"` + helloURL + `","referrer":"https://news.example.org/"}`}, 204, hello},
-		{"same-site origin", beaconReq{body: view(helloURL), header: map[string]string{"Origin": "https://blog.example.com"}}, 204, hello},
+		{"json", beaconReq{body: view(helloURL)}, 200, hello},
+		{"text/plain from sendBeacon", beaconReq{body: view(helloURL), header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}}, 200, hello},
+		{"with referrer", beaconReq{body: `{"url":"` + helloURL + `","referrer":"https://news.example.org/"}`}, 200, hello},
+		{"same-site origin", beaconReq{body: view(helloURL), header: map[string]string{"Origin": "https://blog.example.com"}}, 200, hello},
 
 		{"not json", beaconReq{body: "hello"}, 400, item.Item{}},
 		{"json array", beaconReq{body: `[{"url":"` + helloURL + `"}]`}, 400, item.Item{}},
@@ -142,22 +142,22 @@ func TestViewResponses(t *testing.T) {
 		{"malformed even from a bot", beaconReq{body: "nope", header: map[string]string{"User-Agent": "Googlebot/2.1"}}, 400, item.Item{}},
 		{"oversized", beaconReq{body: `{"url":"` + helloURL + `","referrer":"` + strings.Repeat("x", 5000) + `"}`}, 413, item.Item{}},
 
-		{"bot", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}}, 204, item.Item{}},
-		{"headless chrome", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"}}, 204, item.Item{}},
-		{"curl", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "curl/8.5.0"}}, 204, item.Item{}},
-		{"no user agent", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": ""}}, 204, item.Item{}},
-		{"prefetch", beaconReq{body: view(helloURL), header: map[string]string{"Sec-Purpose": "prefetch"}}, 204, item.Item{}},
-		{"head", beaconReq{method: http.MethodHead, body: view(helloURL)}, 204, item.Item{}},
-		{"admin path", beaconReq{body: view("https://blog.example.com/admin/posts")}, 204, item.Item{}},
-		{"ops path", beaconReq{body: view("https://blog.example.com/ops/views")}, 204, item.Item{}},
-		{"api path", beaconReq{body: view("https://blog.example.com/api/view")}, 204, item.Item{}},
-		{"static asset", beaconReq{body: view("https://blog.example.com/assets/site.css")}, 204, item.Item{}},
-		{"ignored glob", beaconReq{body: view("https://blog.example.com/drafts/next-post")}, 204, item.Item{}},
+		{"bot", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}}, 200, item.Item{}},
+		{"headless chrome", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"}}, 200, item.Item{}},
+		{"curl", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": "curl/8.5.0"}}, 200, item.Item{}},
+		{"no user agent", beaconReq{body: view(helloURL), header: map[string]string{"User-Agent": ""}}, 200, item.Item{}},
+		{"prefetch", beaconReq{body: view(helloURL), header: map[string]string{"Sec-Purpose": "prefetch"}}, 200, item.Item{}},
+		{"head", beaconReq{method: http.MethodHead, body: view(helloURL)}, 200, item.Item{}},
+		{"admin path", beaconReq{body: view("https://blog.example.com/admin/posts")}, 200, item.Item{}},
+		{"ops path", beaconReq{body: view("https://blog.example.com/ops/views")}, 200, item.Item{}},
+		{"api path", beaconReq{body: view("https://blog.example.com/api/view")}, 200, item.Item{}},
+		{"static asset", beaconReq{body: view("https://blog.example.com/assets/site.css")}, 200, item.Item{}},
+		{"ignored glob", beaconReq{body: view("https://blog.example.com/drafts/next-post")}, 200, item.Item{}},
 
 		{"foreign origin", beaconReq{body: view(helloURL), header: map[string]string{"Origin": "https://evil.example.net"}}, 403, item.Item{}},
 		{"null origin", beaconReq{body: view(helloURL), header: map[string]string{"Origin": "null"}}, 403, item.Item{}},
 
-		{"page route", beaconReq{body: view("https://blog.example.com/about/")}, 204, page("/about")},
+		{"page route", beaconReq{body: view("https://blog.example.com/about/")}, 200, page("/about")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,8 +172,12 @@ func TestViewResponses(t *testing.T) {
 					t.Errorf("error body %q is not a JSON reason", body)
 				}
 			}
-			if tt.status == 204 && body != "" {
-				t.Errorf("204 with a body %q: counted and uncounted beacons must look the same", body)
+			if tt.status == 200 && tt.req.method != http.MethodHead { // HEAD answers carry no body
+				// Counted or not, the answer is the caller's session id and nothing else.
+				var r map[string]string
+				if err := json.Unmarshal([]byte(body), &r); err != nil || len(r) != 1 || len(r["sid"]) != 32 {
+					t.Errorf("body %q, want {\"sid\": <32 hex>} for counted and uncounted beacons alike", body)
+				}
 			}
 			for _, it := range []item.Item{hello, page("/about"), page("/drafts/next-post")} {
 				want := int64(0)
@@ -194,10 +198,10 @@ func TestSitesAllowlist(t *testing.T) {
 		url, origin string
 		status      int
 	}{
-		{helloURL, "", 204},
-		{"https://www.blog.example.com:443/blogs/hello", "", 204},
+		{helloURL, "", 200},
+		{"https://www.blog.example.com:443/blogs/hello", "", 200},
 		{"https://other.example.com/blogs/hello", "", 403},
-		{helloURL, "https://blog.example.com", 204},
+		{helloURL, "https://blog.example.com", 200},
 		{helloURL, "https://other.example.com", 403},
 	}
 	for _, tt := range tests {
@@ -244,9 +248,9 @@ func TestReaderAcrossMidnightIsNotNew(t *testing.T) {
 
 func TestNothingCountedWithoutSalt(t *testing.T) {
 	ts := newTestServer(t, withoutSalt())
-	resp, _ := ts.send(t, beaconReq{body: view(helloURL)})
-	if resp.StatusCode != 204 {
-		t.Errorf("status %d, want 204", resp.StatusCode)
+	resp, body := ts.send(t, beaconReq{body: view(helloURL)})
+	if resp.StatusCode != 200 || strings.TrimSpace(body) != `{"sid":""}` {
+		t.Errorf("status %d %s, want 200 with an empty sid", resp.StatusCode, body)
 	}
 	if got := ts.total(t, hello); got != 0 {
 		t.Errorf("total = %d without a salt, want 0", got)
@@ -323,7 +327,7 @@ func TestConcurrentBeaconsAreExact(t *testing.T) {
 		wg.Go(func() {
 			for range each {
 				resp, _ := ts.send(t, beaconReq{body: view(helloURL), header: map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", v)}})
-				if resp.StatusCode != 204 {
+				if resp.StatusCode != 200 {
 					t.Errorf("status %d", resp.StatusCode)
 				}
 			}

@@ -1,154 +1,126 @@
 package ingest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/session"
 )
 
-// MaxBeaconBytes is the largest beacon body accepted; larger ones get 413.
-const MaxBeaconBytes = 4 << 10
-
-const (
-	maxURLLength      = 2048
-	maxReferrerLength = 2048
-)
-
-type beacon struct {
+type viewBeacon struct {
 	URL      string `json:"url"`
 	Referrer string `json:"referrer"`
 }
 
-// errTooLarge marks a body over MaxBeaconBytes.
-var errTooLarge = errors.New("beacon larger than 4 KiB")
-
-// readBeacon decodes a beacon body: a JSON object, sent as JSON or as text/plain by
-// navigator.sendBeacon. The page URL must be absolute http(s).
-func readBeacon(r *http.Request) (beacon, *url.URL, error) {
-	if r.ContentLength > MaxBeaconBytes {
-		return beacon{}, nil, errTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBeaconBytes+1))
-	if err != nil {
-		return beacon{}, nil, errors.New("unreadable body")
-	}
-	if len(body) > MaxBeaconBytes {
-		return beacon{}, nil, errTooLarge
-	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return beacon{}, nil, errors.New("body must be a JSON object")
-	}
-	var b beacon
-	if err := json.Unmarshal(body, &b); err != nil {
-		return beacon{}, nil, errors.New("body must be a JSON object with a string url")
-	}
-	u, err := parsePageURL(b.URL)
-	if err != nil {
-		return beacon{}, nil, err
-	}
-	if len(b.Referrer) > maxReferrerLength {
-		return beacon{}, nil, errors.New("referrer too long")
-	}
-	return b, u, nil
-}
-
-// parsePageURL accepts an absolute http or https URL with a host.
-func parsePageURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("url is required")
-	}
-	if len(s) > maxURLLength {
-		return nil, errors.New("url too long")
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, errors.New("url must be an absolute http(s) URL")
-	}
-	if strings.IndexByte(u.Path, 0) >= 0 {
-		return nil, errors.New("url must not contain NUL")
-	}
-	return u, nil
+// sidResponse carries the caller's session id, which client events must send back.
+type sidResponse struct {
+	SID string `json:"sid"`
 }
 
 // view handles POST /api/view. Malformed beacons get 400 or 413 whoever sends them; beacons for a
-// site that is not ours get 403; every other beacon gets the same 204 whether it was counted or
-// not, so a bot cannot tell that it was recognised.
+// site that is not ours get 403; every other beacon gets the same 200 with the caller's session
+// id, whether it was counted or not, so a bot cannot tell that it was recognised.
 func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
-	_, u, err := readBeacon(r)
+	var b viewBeacon
+	err := decodeBody(r, &b)
+	var u *url.URL
+	if err == nil {
+		u, err = parsePageURL(b.URL)
+	}
+	if err == nil && len(b.Referrer) > maxReferrerLength {
+		err = errors.New("referrer too long")
+	}
 	if err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, errTooLarge) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		jsonhttp.Error(w, status, err.Error())
+		badRequest(w, err)
 		return
 	}
-	site := item.Site(u)
-	if !h.cfg.Sites.Allowed(site) {
-		jsonhttp.Error(w, http.StatusForbidden, "site not allowed")
+	if !h.admit(w, r, u) {
 		return
 	}
-	if !h.originAllowed(r, site) {
-		jsonhttp.Error(w, http.StatusForbidden, "origin not allowed")
+	v, counted := h.countable(r, u, nil)
+	if counted && !h.record(w, r, v) {
 		return
 	}
-	h.cfg.Sites.CORS(w, r)
+	h.writeSID(w, r)
+}
 
-	it, reason := h.classify(r, u)
-	if reason != classify.Countable || h.cfg.Sessions == nil {
-		w.WriteHeader(http.StatusNoContent)
-		return
+// writeSID answers 200 with the caller's session id ("" when no salt is configured).
+func (h *Handler) writeSID(w http.ResponseWriter, r *http.Request) {
+	resp := sidResponse{}
+	if h.cfg.Sessions != nil {
+		resp.SID = h.cfg.Sessions.ID(h.cfg.IPs.IP(r).String(), r.UserAgent(), h.cfg.Now()).String()
 	}
-	if _, err := h.rec.Record(r.Context(), h.viewOf(r, it)); err != nil {
-		// The only time a visitor sees an error: the view could not be made durable, and the
-		// client may retry. Never 500 over analytics.
+	w.Header().Set("Cache-Control", "no-store")
+	jsonhttp.Write(w, http.StatusOK, resp)
+}
+
+// sid handles GET /api/sid: the caller's own session id, for pages that send client events.
+func (h *Handler) sid(w http.ResponseWriter, r *http.Request) {
+	h.cfg.Sites.CORS(w, r)
+	h.writeSID(w, r)
+}
+
+// countable classifies a beacon for page u, cheapest check first: the request, the page, the
+// User-Agent. For a countable one it returns the view to record, with the item mapped from u
+// unless it is given. The IP and User-Agent go into the session ids and nowhere else.
+func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.View, bool) {
+	if h.cfg.Sessions == nil || classify.Request(r) != classify.Countable {
+		return item.View{}, false
+	}
+	page, reason := h.cfg.Rules.Item(u)
+	if reason != classify.Countable {
+		return item.View{}, false
+	}
+	if it != nil {
+		page = *it
+	}
+	if !page.Valid() || h.cfg.Bots.IsBot(r.UserAgent()) {
+		return item.View{}, false
+	}
+	now := h.cfg.Now().UTC()
+	ip, ua := h.cfg.IPs.IP(r).String(), r.UserAgent()
+	v := item.View{Item: page, Session: h.cfg.Sessions.ID(ip, ua, now)}
+	if prev, ok := previousDay(now); ok {
+		v.Previous = h.cfg.Sessions.ID(ip, ua, prev)
+	}
+	return v, true
+}
+
+// previousDay returns a time on the day before now while yesterday's ids are still honoured.
+func previousDay(now time.Time) (time.Time, bool) {
+	midnight := now.Truncate(24 * time.Hour)
+	if now.Sub(midnight) >= previousDayGrace {
+		return time.Time{}, false
+	}
+	return midnight.Add(-time.Nanosecond), true
+}
+
+// record makes v durable. It answers 503 itself and returns false if that failed: the only
+// time a visitor sees an error, so the client may retry. Never 500 over analytics.
+func (h *Handler) record(w http.ResponseWriter, r *http.Request, v item.View) bool {
+	if _, err := h.rec.Record(r.Context(), v); err != nil {
 		if r.Context().Err() == nil {
-			h.cfg.Log.Error("record view", "site", it.Site, "type", it.Type, "err", err)
+			h.cfg.Log.Error("record view", "site", v.Item.Site, "type", v.Item.Type, "err", err)
 		}
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
-		return
+		return false
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
-// classify runs the checks cheapest first: the request, the page, then the User-Agent.
-func (h *Handler) classify(r *http.Request, u *url.URL) (item.Item, classify.Reason) {
-	if reason := classify.Request(r); reason != classify.Countable {
-		return item.Item{}, reason
-	}
-	it, reason := h.cfg.Rules.Item(u)
-	if reason != classify.Countable {
-		return item.Item{}, reason
-	}
-	if h.cfg.Bots.IsBot(r.UserAgent()) {
-		return item.Item{}, classify.Bot
-	}
-	if !it.Valid() {
-		return item.Item{}, classify.IgnoredPath
-	}
-	return it, classify.Countable
-}
-
-// viewOf derives the session ids for a countable view. The IP and User-Agent are used here
-// and nowhere else, and dropped when the request ends.
-func (h *Handler) viewOf(r *http.Request, it item.Item) item.View {
+// matchesSession reports whether sid is the caller's session id today, or yesterday's during
+// the grace period after midnight.
+func (h *Handler) matchesSession(r *http.Request, sid session.ID) bool {
 	now := h.cfg.Now().UTC()
-	ip := h.cfg.IPs.IP(r).String()
-	ua := r.UserAgent()
-	v := item.View{Item: it, Session: h.cfg.Sessions.ID(ip, ua, now)}
-	midnight := now.Truncate(24 * time.Hour)
-	if now.Sub(midnight) < previousDayGrace {
-		v.Previous = h.cfg.Sessions.ID(ip, ua, midnight.Add(-time.Nanosecond))
+	ip, ua := h.cfg.IPs.IP(r).String(), r.UserAgent()
+	if h.cfg.Sessions.ID(ip, ua, now) == sid {
+		return true
 	}
-	return v
+	prev, ok := previousDay(now)
+	return ok && h.cfg.Sessions.ID(ip, ua, prev) == sid
 }

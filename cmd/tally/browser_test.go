@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium (or another Chrome) for browser tests.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is missing in CI; .ci/run installs it (apt-get install chromium)")
+	}
+	t.Skip("chromium not installed (apt-get install chromium); skipping browser test")
+	return ""
+}
+
+// newBrowser starts headless Chromium with a normal Chrome User-Agent: HeadlessChrome is a bot
+// and rightly never counted.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.UserAgent(chromeUA),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// poll waits up to 10 s for a JavaScript condition in the page.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second))
+}
+
+// newTab opens another tab in the same browser, sharing its cookies and storage.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// screenshot saves the tab as a PNG in $TALLY_ARTIFACTS (default: artifacts/ at the repository
+// root) for a person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("TALLY_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+}
+
+// siteServer serves a small blog on 127.0.0.1 whose pages load t.js from tally.
+func siteServer(t *testing.T, tallyURL string) string {
+	t.Helper()
+	pageHTML := func(title, scriptAttrs, body string) string {
+		return `<!doctype html><html><head><meta charset="utf-8"><title>` + title + `</title>
+<script defer ` + scriptAttrs + ` src="` + tallyURL + `/t.js"></script></head>
+<body><h1>` + title + `</h1>` + body + `</body></html>`
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/blogs/first", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, pageHTML("First post", "data-allow-local", `
+<p><span id="count" data-tally-count></span> views</p>
+<p><a id="cv" href="#cv" data-tally-event="resume_download" data-tally-target="cv.pdf">Download my CV</a></p>
+<button id="next" onclick="history.pushState({}, '', '/blogs/second')">Next post</button>`))
+	})
+	mux.HandleFunc("/blogs/dnt", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, pageHTML("Private", "data-allow-local data-respect-dnt", `<p><span id="count" data-tally-count></span> views</p>`))
+	})
+	mux.HandleFunc("/blogs/local", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, pageHTML("Local", "", `<p><span id="count" data-tally-count></span> views</p>`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// waitTotal polls tally's live count of a blog post on site 127.0.0.1 until it equals want.
+func waitTotal(t *testing.T, app *testApp, typ, slug string, want int64) {
+	t.Helper()
+	var c counts
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		app.getJSON(t, "/api/counts?site=127.0.0.1&type="+typ+"&slug="+slug, &c)
+		if c.Total == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s/%s total = %d, want %d", typ, slug, c.Total, want)
+}
+
+func TestTrackerInBrowser(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	site := siteServer(t, app.URL())
+	tab := newBrowser(t)
+
+	// One view on load, and the counter on the page shows it.
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(site+"/blogs/first"),
+		poll(`document.querySelector('#count').textContent === '1'`),
+	); err != nil {
+		t.Fatalf("the view counter never read 1: %v", err)
+	}
+	waitTotal(t, app, "blog", "first", 1)
+
+	// A single-page navigation counts once; going back counts the first page again.
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("next"))); err != nil {
+		t.Fatal(err)
+	}
+	waitTotal(t, app, "blog", "second", 1)
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`history.back()`)); err != nil {
+		t.Fatal(err)
+	}
+	waitTotal(t, app, "blog", "first", 2)
+
+	// A declarative click event, checked against the server-derived session id.
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("cv"))); err != nil {
+		t.Fatal(err)
+	}
+	waitTotal(t, app, "resume_download", "cv.pdf", 1)
+
+	// Nothing more arrives late: exactly one view per navigation.
+	time.Sleep(500 * time.Millisecond)
+	waitTotal(t, app, "blog", "first", 2)
+	waitTotal(t, app, "blog", "second", 1)
+	screenshot(t, tab, "tracker-page")
+
+	// tally.event from the page's own code.
+	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`tally.event("gallery_open", "sunset.jpg")`)); err != nil {
+		t.Fatal(err)
+	}
+	waitTotal(t, app, "gallery_open", "sunset.jpg", 1)
+}
+
+func TestTrackerHonoursDoNotTrack(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	site := siteServer(t, app.URL())
+	tab := newBrowser(t)
+	err := chromedp.Do(tab,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})`,
+			})
+			return err
+		}),
+		chromedp.Navigate(site+"/blogs/dnt"),
+		// The counter is still filled in (reading is fine), which proves t.js ran.
+		poll(`document.querySelector('#count').textContent === '0'`),
+	)
+	if err != nil {
+		t.Fatalf("t.js did not run on the DNT page: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	waitTotal(t, app, "blog", "dnt", 0)
+}
+
+func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	site := siteServer(t, app.URL())
+	browser := newBrowser(t)
+
+	// Without data-allow-local, a page on 127.0.0.1 is a developer's preview.
+	if err := chromedp.Do(browser,
+		chromedp.Navigate(site+"/blogs/local"),
+		poll(`document.querySelector('#count').textContent === '0'`),
+	); err != nil {
+		t.Fatalf("t.js did not run: %v", err)
+	}
+
+	// The owner opts out once with #tally-ignore; later visits in this browser are not counted.
+	tab := newTab(t, browser)
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(site+"/blogs/first#tally-ignore"),
+		poll(`document.querySelector('#count').textContent === '0'`),
+		chromedp.Navigate(site+"/blogs/first"),
+		poll(`document.querySelector('#count').textContent === '0'`),
+	); err != nil {
+		t.Fatalf("owner opt-out: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	waitTotal(t, app, "blog", "local", 0)
+	waitTotal(t, app, "blog", "first", 0)
+
+	// And #tally-unignore turns counting back on.
+	// Arriving afresh, as from the dashboard's link (a change of fragment alone would not load
+	// the page again).
+	if err := chromedp.Do(newTab(t, browser),
+		chromedp.Navigate(site+"/blogs/first#tally-unignore"),
+		poll(`document.querySelector('#count').textContent === '1'`),
+	); err != nil {
+		t.Fatalf("#tally-unignore: %v", err)
+	}
+}

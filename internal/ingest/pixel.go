@@ -1,0 +1,36 @@
+package ingest
+
+import (
+	"net/http"
+)
+
+// transparentGIF is the smallest valid 1×1 transparent GIF.
+var transparentGIF = []byte{
+	0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+}
+
+// pixel handles GET /api/view.gif?url=…: a view from a browser without JavaScript, through a
+// <noscript><img></noscript>. Without ?url= the Referer names the page. It answers a 1×1 GIF
+// that is never cached, so each page view loads it again.
+func (h *Handler) pixel(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("url")
+	if raw == "" {
+		raw = r.Referer()
+	}
+	u, err := parsePageURL(raw)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	if !h.admit(w, r, u) {
+		return
+	}
+	if v, ok := h.countable(r, u, nil); ok && !h.record(w, r, v) {
+		return
+	}
+	w.Header().Set("Content-Type", "image/gif")
+	w.Header().Set("Cache-Control", "no-store, max-age=0")
+	w.Write(transparentGIF)
+}

@@ -1,0 +1,79 @@
+/*! tally: a view counter without cookies. Source: internal/tracker/t.js */
+(function (w, d) {
+  try {
+    var s = d.currentScript, n = navigator, L = location, H = history, KEY = 'tally_ignore';
+    if (!s || w.tally) return;
+    var base = s.src.replace(/\/t\.js([?#].*)?$/, ''), last, sid, noop = function () {};
+    var has = function (a) { return s.hasAttribute('data-' + a); };
+    var page = function () { return L.href.split('#')[0]; };
+    var get = function (path, cb) {
+      fetch(base + path, { credentials: 'omit' }).then(function (r) { return r.json(); }).then(cb)['catch'](noop);
+    };
+    // The owner's own browser: visiting the site with #tally-ignore stops counting it here.
+    var ignored = function (set) {
+      try {
+        if (set === 1) localStorage.setItem(KEY, '1');
+        if (set === 0) localStorage.removeItem(KEY);
+        return localStorage.getItem(KEY) == '1';
+      } catch (e) { return false; }
+    };
+    if (L.hash == '#tally-ignore') ignored(1);
+    if (L.hash == '#tally-unignore') ignored(0);
+    var off = function () {
+      return ignored() ||
+        (has('respect-dnt') && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl === true)) ||
+        (!has('allow-local') && (L.protocol == 'file:' || /^(localhost|127\.|\[::1\]$|0\.0\.0\.0$)/.test(L.hostname)));
+    };
+    // post sends with sendBeacon, which survives the page closing, unless the answer is needed.
+    var post = function (path, data, cb) {
+      var body = JSON.stringify(data);
+      try { if (!cb && n.sendBeacon && n.sendBeacon(base + path, body)) return; } catch (e) {}
+      fetch(base + path, { method: 'POST', body: body, keepalive: true, credentials: 'omit' })
+        .then(function (r) { return r.json(); }).then(cb || noop)['catch'](noop);
+    };
+    var counters = function () {
+      var els = d.querySelectorAll('[data-tally-count]');
+      for (var i = 0; i < els.length; i++) (function (el) {
+        get('/api/counts?url=' + encodeURIComponent(el.getAttribute('data-url') || page()), function (c) {
+          el.textContent = c[el.getAttribute('data-tally-count') == 'unique' ? 'unique' : 'total'];
+        });
+      })(els[i]);
+    };
+    var view = function () {
+      var url = page(), ref = last || d.referrer;
+      if (url == last) return;
+      last = url;
+      if (off()) return counters();
+      // With counters on the page, wait for the view so the number includes it.
+      post('/api/view', { url: url, referrer: ref }, d.querySelector('[data-tally-count]') ? function (r) {
+        sid = r.sid;
+        counters();
+      } : 0);
+    };
+    var withSid = function (cb) {
+      sid ? cb(sid) : get('/api/sid', function (r) { sid = r.sid; cb(sid); });
+    };
+    var event = function (name, target) {
+      try {
+        if (!off()) withSid(function (id) { post('/api/event', { url: page(), name: name, target: String(target), sid: id }); });
+      } catch (e) {}
+    };
+    w.tally = { event: event };
+    d.addEventListener('click', function (e) {
+      var el = e.target.closest && e.target.closest('[data-tally-event]');
+      if (el) event(el.getAttribute('data-tally-event'), el.getAttribute('data-tally-target') || el.getAttribute('href') || '');
+    }, true);
+    // A click may leave the page: have the id ready before anyone clicks.
+    if (!off() && d.querySelector('[data-tally-event]')) withSid(noop);
+    var push = H.pushState;
+    H.pushState = function () {
+      var r = push.apply(this, arguments);
+      try { view(); } catch (e) {}
+      return r;
+    };
+    w.addEventListener('popstate', view);
+    // A prerendered page counts when it is shown, not when the browser guesses it might be.
+    if (d.prerendering) d.addEventListener('prerenderingchange', view, { once: true });
+    else view();
+  } catch (e) {}
+})(window, document);

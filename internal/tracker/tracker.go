@@ -1,0 +1,57 @@
+// Package tracker serves the scripts a site embeds: /t.js, the page-view tracker. The
+// scripts are written by hand in plain JavaScript (t.js) and shipped minified (t.min.js,
+// committed, so building tally never needs Node).
+package tracker
+
+//go:generate npm exec --yes --package=esbuild@0.28.2 -- esbuild t.js --minify --target=es2017 --legal-comments=none --outfile=t.min.js
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"net/http"
+)
+
+//go:embed t.min.js
+var trackerJS []byte
+
+// Handler serves the embedded scripts.
+type Handler struct {
+	tracker asset
+}
+
+type asset struct {
+	body []byte
+	etag string
+}
+
+func newAsset(b []byte) asset {
+	sum := sha256.Sum256(b)
+	return asset{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+// New returns a Handler for the embedded scripts.
+func New() *Handler {
+	return &Handler{tracker: newAsset(trackerJS)}
+}
+
+// Register adds GET /t.js to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /t.js", h.tracker)
+}
+
+// ServeHTTP sends the script with a short public cache lifetime, so a new tally version
+// reaches pages within the hour, and an ETag, so revalidation costs no body.
+func (a asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("ETag", a.etag)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Sites on other origins load it with <script src>; nothing here is secret.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if r.Header.Get("If-None-Match") == a.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(a.body)
+}

@@ -1,0 +1,76 @@
+package tracker
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+const maxGzipped = 1536 // 1.5 KB
+
+func TestTrackerIsSmall(t *testing.T) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(trackerJS)
+	zw.Close()
+	t.Logf("t.js: %d bytes, %d gzipped", len(trackerJS), buf.Len())
+	if buf.Len() > maxGzipped {
+		t.Errorf("t.js is %d bytes gzipped, over the %d-byte budget", buf.Len(), maxGzipped)
+	}
+}
+
+// TestMinifiedIsUpToDate rebuilds t.min.js from t.js and compares: the committed file is what
+// ships, so it must never drift from the source.
+func TestMinifiedIsUpToDate(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("npm is missing in CI; .ci/run installs it (apt-get install npm)")
+		}
+		t.Skip("npm not installed (apt-get install npm); cannot rebuild t.min.js to compare")
+	}
+	out := filepath.Join(t.TempDir(), "t.min.js")
+	cmd := exec.Command("npm", "exec", "--yes", "--package=esbuild@0.28.2", "--",
+		"esbuild", "t.js", "--minify", "--target=es2017", "--legal-comments=none", "--outfile="+out)
+	cmd.Dir = "."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("esbuild: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, trackerJS) {
+		t.Error("t.min.js is stale: run go generate ./internal/tracker and commit it")
+	}
+}
+
+func TestServe(t *testing.T) {
+	mux := http.NewServeMux()
+	New().Register(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/t.js", nil))
+	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), trackerJS) {
+		t.Fatalf("GET /t.js: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+	for k, want := range map[string]string{
+		"Content-Type":  "text/javascript; charset=utf-8",
+		"Cache-Control": "public, max-age=3600",
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	etag := rec.Header().Get("ETag")
+	req := httptest.NewRequest("GET", "/t.js", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Errorf("revalidation with the ETag: %d, %d bytes; want 304 and no body", rec.Code, rec.Body.Len())
+	}
+}
