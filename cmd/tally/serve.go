@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -51,6 +52,8 @@ type Main struct {
 	server   *http.Server
 	listener net.Listener
 	serveErr chan error
+	stopBg   context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -98,9 +101,19 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	// Days missed while tally was down get their snapshots now, not at the next 00:05.
+	bgCtx, stop := context.WithCancel(context.Background())
+	m.stopBg = stop
+	m.bg.Go(func() {
+		if n, err := m.snapper.CatchUp(bgCtx); err != nil && bgCtx.Err() == nil {
+			m.Log.Error("snapshot catch-up at start-up failed; the next 00:05 run retries", "err", err)
+		} else if n > 1 {
+			m.Log.Info("caught up on missed snapshots", "days", n)
+		}
+	})
 	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
 		"flush", m.Config.FlushSchedule, "snapshot", m.Config.SnapshotSchedule)
-	m.Log.Info("admin API: curl -u admin:PASSWORD -X POST " + m.URL() + "/ops/api/flush")
+	m.Log.Info("dashboard: " + m.URL() + "/ops/views (log in with the admin password)")
 	return nil
 }
 
@@ -173,7 +186,10 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
 	tracker.New().Register(mux)
-	ops.New(m.Config.DataDir, ops.Jobs{Flush: m.flush, Snapshot: m.snapshot}, m.Now, m.Log).Register(mux)
+	ops.New(ops.Config{
+		DataDir: m.Config.DataDir, DB: m.read, Jobs: ops.Jobs{Flush: m.flush, Snapshot: m.snapshot},
+		IPs: m.Config.TrustedProxies, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
+	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -203,9 +219,8 @@ func (m *Main) startCron() error {
 		return fmt.Errorf("schedule flush: %w", err)
 	}
 	if _, err := m.cron.AddFunc(m.Config.SnapshotSchedule, func() {
-		date := snapshot.Yesterday(m.Now())
-		if _, err := m.snapshot(context.Background(), date); err != nil {
-			m.Log.Error("scheduled snapshot failed", "date", date.Format(time.DateOnly), "err", err)
+		if _, err := m.snapper.CatchUp(context.Background()); err != nil {
+			m.Log.Error("scheduled snapshot failed; the next run catches up", "err", err)
 		}
 	}); err != nil {
 		return fmt.Errorf("schedule snapshot: %w", err)
@@ -227,6 +242,10 @@ func (m *Main) Close() error {
 		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("serve: %w", err))
 		}
+	}
+	if m.stopBg != nil {
+		m.stopBg()
+		m.bg.Wait()
 	}
 	if m.cron != nil {
 		select {

@@ -105,3 +105,20 @@ func (r *Rules) IsPageType(typ string) bool {
 	}
 	return false
 }
+
+// PageURL is the address of the page an item counts, for links from the dashboard; "" for
+// items that are not pages, such as events. It assumes https.
+func (r *Rules) PageURL(site, typ, slug string) string {
+	switch typ {
+	case "home":
+		return "https://" + site + "/"
+	case "page":
+		return "https://" + site + slug
+	}
+	for _, rt := range r.routes {
+		if rt.Type == typ {
+			return "https://" + site + rt.Prefix + slug
+		}
+	}
+	return ""
+}

@@ -26,11 +26,8 @@ type Source interface {
 // Sink is the read model as the flush needs it.
 type Sink interface {
 	UpsertCounts(ctx context.Context, rows []item.Counted) error
-	RecordJob(ctx context.Context, job string, items int) error
+	RecordFlush(ctx context.Context, items int) error
 }
-
-// JobName is the name the flush records its runs under.
-const JobName = "flush"
 
 // chunk bounds the items read, written and cleared per round, so memory stays flat and a
 // failure part-way keeps what was already done.
@@ -85,7 +82,7 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 		res.Items += len(changes)
 		after = changes[len(changes)-1].Item
 	}
-	if err := f.dst.RecordJob(ctx, JobName, res.Items); err != nil {
+	if err := f.dst.RecordFlush(ctx, res.Items); err != nil {
 		return res, fmt.Errorf("flush: %w", err)
 	}
 	res.Duration = time.Since(start)

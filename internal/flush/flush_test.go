@@ -225,14 +225,14 @@ func TestConcurrentFlushesAgree(t *testing.T) {
 	}
 }
 
-func TestLastRunIsRecorded(t *testing.T) {
+func TestLastFlushIsRecorded(t *testing.T) {
 	e := newEnv(t, 0)
-	if _, ok, _ := e.read.LastRun(context.Background(), JobName); ok {
+	if _, ok, _ := e.read.LastFlush(context.Background()); ok {
 		t.Fatal("a fresh read model reports a flush")
 	}
 	e.flush(t)
-	at, ok, err := e.read.LastRun(context.Background(), JobName)
+	at, ok, err := e.read.LastFlush(context.Background())
 	if err != nil || !ok || !at.Equal(noon) {
-		t.Errorf("LastRun = %v, %v, %v; want %v", at, ok, err, noon)
+		t.Errorf("LastFlush = %v, %v, %v; want %v", at, ok, err, noon)
 	}
 }

@@ -1,17 +1,18 @@
-// Package ops serves the owner's side of tally under /ops: the JSON admin API that runs jobs.
-// It never imports the write model: the jobs it runs are functions handed to it by the caller,
-// which keeps the CQRS split visible in the import graph.
+// Package ops serves the owner's side of tally under /ops: the login, the /ops/views
+// dashboard, and the JSON admin API that scripts and the page share. It reads the read model
+// only. It never imports the write model: the jobs it runs ("Flush now") are functions handed
+// to it by the caller, which keeps the CQRS split visible in the import graph.
 package ops
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
-	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/sqlite"
 )
 
 // Jobs are the admin jobs the API can run. Each runs synchronously and returns how many items
@@ -21,91 +22,96 @@ type Jobs struct {
 	Snapshot func(ctx context.Context, date time.Time) (int, error)
 }
 
-// Handler serves /ops/api.
+// Config is what the owner's side needs.
+type Config struct {
+	DataDir string // holds the admin password hash
+	DB      *sqlite.DB
+	Jobs    Jobs
+	IPs     *clientip.Resolver
+	Now     func() time.Time
+	Log     *slog.Logger
+	// PageURL links an item to its page on the site; "" for items that are not pages.
+	PageURL func(site, typ, slug string) string
+}
+
+// Handler serves /ops.
 type Handler struct {
-	dataDir string
-	jobs    Jobs
-	now     func() time.Time
-	log     *slog.Logger
+	cfg         Config
+	throttle    *throttle
+	bcryptSlots chan struct{}
+	pages       *pages
 }
 
-// New returns a Handler that checks passwords against the hash in dataDir.
-func New(dataDir string, jobs Jobs, now func() time.Time, log *slog.Logger) *Handler {
-	return &Handler{dataDir: dataDir, jobs: jobs, now: now, log: log}
-}
-
-// Register adds the admin routes to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("POST /ops/api/flush", h.requireAdmin(http.HandlerFunc(h.flush)))
-	mux.Handle("POST /ops/api/snapshot", h.requireAdmin(http.HandlerFunc(h.snapshot)))
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{
+		cfg:         cfg,
+		throttle:    newThrottle(cfg.Now),
+		bcryptSlots: make(chan struct{}, bcryptParallel),
+		pages:       mustParsePages(),
+	}
 }
 
 // AdminUser is the HTTP Basic user name for the admin API.
 const AdminUser = "admin"
 
-// requireAdmin lets through requests with HTTP Basic admin:<password>; others get 401.
-func (h *Handler) requireAdmin(next http.Handler) http.Handler {
+// Register adds every /ops route to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	sub := http.NewServeMux()
+	sub.HandleFunc("GET /ops", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ops/views", http.StatusSeeOther)
+	})
+	sub.HandleFunc("GET /ops/login", h.loginForm)
+	sub.HandleFunc("POST /ops/login", h.login)
+	sub.Handle("POST /ops/logout", h.requirePage(h.logout))
+	sub.Handle("GET /ops/views", h.requirePage(h.viewsPage))
+	sub.Handle("GET /ops/views/item", h.requirePage(h.itemPage))
+	sub.Handle("POST /ops/flush", h.requirePage(h.flushForm))
+	sub.Handle("GET /ops/static/", http.StripPrefix("/ops/static/", staticFiles()))
+
+	api := func(pattern string, f http.HandlerFunc) { sub.Handle(pattern, h.requireAPI(f)) }
+	api("POST /ops/api/flush", h.apiFlush)
+	api("POST /ops/api/snapshot", h.apiSnapshot)
+	api("GET /ops/api/summary", h.apiSummary)
+	api("GET /ops/api/series", h.apiSeries)
+	api("GET /ops/api/items", h.apiItems)
+	api("GET /ops/api/items/trend", h.apiTrend)
+	api("GET /ops/api/export/items.csv", h.exportItems)
+	api("GET /ops/api/export/daily.csv", h.exportDaily)
+
+	// Browsers' cross-site state-changing requests are refused before any handler runs, even
+	// if the browser would attach cached Basic credentials or the session cookie.
+	protected := http.NewCrossOriginProtection().Handler(sub)
+	mux.Handle("/ops", securityHeaders(protected))
+	mux.Handle("/ops/", securityHeaders(protected))
+}
+
+// securityHeaders go on every /ops response: scripts and styles only from /ops/static, no
+// framing, no referrer leaving the dashboard, nothing cached by the browser.
+func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if ok && subtle.ConstantTimeCompare([]byte(user), []byte(AdminUser)) == 1 {
-			good, err := CheckPassword(h.dataDir, pass)
-			if err != nil && !errors.Is(err, ErrNoPassword) {
-				h.log.Error("check admin password", "err", err)
-				jsonhttp.Error(w, http.StatusInternalServerError, "cannot check the password")
-				return
-			}
-			if good {
-				next.ServeHTTP(w, r)
-				return
-			}
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		if h.Get("Cache-Control") == "" {
+			h.Set("Cache-Control", "no-store")
 		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="tally", charset="UTF-8"`)
-		jsonhttp.Error(w, http.StatusUnauthorized, "admin password required")
+		next.ServeHTTP(w, r)
 	})
 }
 
-type jobResponse struct {
-	Job        string `json:"job"`
-	Date       string `json:"date,omitempty"`
-	Items      int    `json:"items"`
-	DurationMs int64  `json:"duration_ms"`
-}
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// flush handles POST /ops/api/flush.
-func (h *Handler) flush(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	n, err := h.jobs.Flush(r.Context())
-	if err != nil {
-		h.log.Error("flush from admin API", "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "flush failed: "+err.Error())
-		return
+// safeNext keeps a post-login redirect on the dashboard.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || len(next) < 4 || next[:4] != "/ops" || (len(next) > 4 && next[4] != '/' && next[4] != '?') {
+		return "/ops/views"
 	}
-	jsonhttp.Write(w, http.StatusOK, jobResponse{Job: "flush", Items: n, DurationMs: time.Since(start).Milliseconds()})
-}
-
-// snapshot handles POST /ops/api/snapshot?date=YYYY-MM-DD; without a date, yesterday (UTC).
-func (h *Handler) snapshot(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	today := h.now().UTC().Truncate(24 * time.Hour)
-	date := today.AddDate(0, 0, -1)
-	if s := r.URL.Query().Get("date"); s != "" {
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			jsonhttp.Error(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
-			return
-		}
-		if d.After(today) {
-			jsonhttp.Error(w, http.StatusBadRequest, "date is in the future")
-			return
-		}
-		date = d
-	}
-	n, err := h.jobs.Snapshot(r.Context(), date)
-	day := date.Format(time.DateOnly)
-	if err != nil {
-		h.log.Error("snapshot from admin API", "date", day, "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "snapshot failed: "+err.Error())
-		return
-	}
-	jsonhttp.Write(w, http.StatusOK, jobResponse{Job: "snapshot", Date: day, Items: n, DurationMs: time.Since(start).Milliseconds()})
+	return u.RequestURI()
 }

@@ -1,7 +1,10 @@
 package ops
 
 import (
+	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,3 +96,17 @@ func CheckPassword(dir, password string) (bool, error) {
 
 // GeneratePassword returns a random password: 26 base32 characters, 128 bits of entropy.
 func GeneratePassword() string { return rand.Text() }
+
+// PasswordFingerprint identifies the current password hash without revealing it, so sessions
+// can be tied to the password they were opened under.
+func PasswordFingerprint(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PasswordFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", ErrNoPassword
+	}
+	if err != nil {
+		return "", fmt.Errorf("read admin password: %w", err)
+	}
+	sum := sha256.Sum256(bytes.TrimSpace(b))
+	return hex.EncodeToString(sum[:16]), nil
+}

@@ -25,11 +25,10 @@ type Source interface {
 // Sink is the read model as the snapshot needs it.
 type Sink interface {
 	UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error
-	RecordJob(ctx context.Context, job string, items int) error
+	SummarizeDay(ctx context.Context, date time.Time) error
+	LastSnapshot(ctx context.Context) (time.Time, bool, error)
+	RecordSnapshot(ctx context.Context, items int) error
 }
-
-// JobName is the name the snapshot records its runs under.
-const JobName = "snapshot"
 
 const chunk = 10_000
 
@@ -89,10 +88,41 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 		n += len(rows)
 		after = rows[len(rows)-1].Item
 	}
-	if err := s.dst.RecordJob(ctx, JobName, n); err != nil {
+	if err := s.dst.SummarizeDay(ctx, date); err != nil {
+		return n, fmt.Errorf("snapshot: %w", err)
+	}
+	if err := s.dst.RecordSnapshot(ctx, n); err != nil {
 		return n, fmt.Errorf("snapshot: %w", err)
 	}
 	s.log.Info("snapshot written", "date", date.Format(time.DateOnly), "items", n,
 		"duration", time.Since(start).Round(time.Millisecond))
 	return n, nil
+}
+
+// MaxCatchUp bounds how many missed days CatchUp writes in one go.
+const MaxCatchUp = 366
+
+// CatchUp snapshots yesterday and every earlier day missed since the last snapshot (the
+// server was down at 00:05, say), oldest first, at most MaxCatchUp days. The write model's
+// history makes late snapshots as exact as timely ones.
+func (s *Snapshotter) CatchUp(ctx context.Context) (days int, err error) {
+	yesterday := Yesterday(s.now())
+	from := yesterday
+	last, ok, err := s.dst.LastSnapshot(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot catch-up: %w", err)
+	}
+	if ok && last.Before(yesterday) {
+		from = last.AddDate(0, 0, 1)
+		if earliest := yesterday.AddDate(0, 0, -(MaxCatchUp - 1)); from.Before(earliest) {
+			from = earliest
+		}
+	}
+	for d := from; !d.After(yesterday); d = d.AddDate(0, 0, 1) {
+		if _, err := s.Run(ctx, d); err != nil {
+			return days, err
+		}
+		days++
+	}
+	return days, nil
 }

@@ -150,3 +150,26 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestCatchUpFillsMissedDays(t *testing.T) {
+	d1 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, d1)
+	e.viewAt(t, d1.Add(time.Hour), "a", "v1")
+	e.clk.Set(d1.AddDate(0, 0, 1).Add(5 * time.Minute)) // Nov 21 00:05
+	if n, err := e.s.CatchUp(context.Background()); err != nil || n != 1 {
+		t.Fatalf("first catch-up: %d days, %v; want 1", n, err)
+	}
+	// The server is down for three nights; views arrive on Nov 22.
+	e.viewAt(t, d1.AddDate(0, 0, 2).Add(time.Hour), "a", "v2")
+	e.clk.Set(d1.AddDate(0, 0, 4).Add(5 * time.Minute)) // Nov 24 00:05
+	if n, err := e.s.CatchUp(context.Background()); err != nil || n != 3 {
+		t.Fatalf("second catch-up: %d days, %v; want 3 (Nov 21-23)", n, err)
+	}
+	want := "[a 2026-11-20 1/1 a 2026-11-21 1/1 a 2026-11-22 2/2 a 2026-11-23 2/2]"
+	if got := fmt.Sprint(daily(t, e.path)); got != want {
+		t.Errorf("daily = %s, want %s", got, want)
+	}
+	if n, _ := e.s.CatchUp(context.Background()); n != 1 {
+		t.Errorf("a catch-up with nothing missed re-ran %d days, want just yesterday", n)
+	}
+}

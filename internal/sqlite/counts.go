@@ -66,8 +66,33 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 	return nil
 }
 
-// RecordJob notes that job finished now, having written items rows.
-func (db *DB) RecordJob(ctx context.Context, job string, items int) error {
+// Job names in job_runs.
+const (
+	jobFlush    = "flush"
+	jobSnapshot = "snapshot"
+)
+
+// RecordFlush notes that a flush finished now, having written items rows.
+func (db *DB) RecordFlush(ctx context.Context, items int) error {
+	return db.recordJob(ctx, jobFlush, items)
+}
+
+// RecordSnapshot notes that a snapshot finished now, having written items rows.
+func (db *DB) RecordSnapshot(ctx context.Context, items int) error {
+	return db.recordJob(ctx, jobSnapshot, items)
+}
+
+// LastFlush returns when the last flush finished; ok is false if none has.
+func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
+	return db.lastRun(ctx, jobFlush)
+}
+
+// LastSnapshotRun returns when the last snapshot job finished; ok is false if none has.
+func (db *DB) LastSnapshotRun(ctx context.Context) (time.Time, bool, error) {
+	return db.lastRun(ctx, jobSnapshot)
+}
+
+func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 	_, err := db.write.ExecContext(ctx, `/* flush, snapshot */
 		INSERT INTO job_runs (job, finished_at, items) VALUES (?, ?, ?)
 		ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at, items = excluded.items`,
@@ -78,8 +103,7 @@ func (db *DB) RecordJob(ctx context.Context, job string, items int) error {
 	return nil
 }
 
-// LastRun returns when job last finished; ok is false if it never has.
-func (db *DB) LastRun(ctx context.Context, job string) (at time.Time, ok bool, err error) {
+func (db *DB) lastRun(ctx context.Context, job string) (at time.Time, ok bool, err error) {
 	var s string
 	err = db.read.QueryRowContext(ctx, `/* healthz, dashboard */
 		SELECT finished_at FROM job_runs WHERE job = ?`, job).Scan(&s)
@@ -136,4 +160,40 @@ func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
 		return nil, fmt.Errorf("query top: %w", err)
 	}
 	return out, nil
+}
+
+// SummarizeDay writes view_totals_daily for date from that day's snapshot rows. Run after
+// every snapshot of the day; it overwrites, so re-running is harmless.
+func (db *DB) SummarizeDay(ctx context.Context, date time.Time) error {
+	day := date.UTC().Format(time.DateOnly)
+	_, err := db.write.ExecContext(ctx, `/* snapshot */
+		INSERT INTO view_totals_daily (site, type, date, unique_views_snapshot, total_views_snapshot, items)
+		SELECT site, type, date, SUM(unique_views_snapshot), SUM(total_views_snapshot), COUNT(*)
+		FROM view_counts_daily WHERE date = ?
+		GROUP BY site, type
+		ON CONFLICT (site, type, date) DO UPDATE SET
+			unique_views_snapshot = excluded.unique_views_snapshot,
+			total_views_snapshot  = excluded.total_views_snapshot,
+			items                 = excluded.items`, day)
+	if err != nil {
+		return fmt.Errorf("summarize %s: %w", day, err)
+	}
+	return nil
+}
+
+// LastSnapshot returns the latest day with a snapshot; ok is false if there is none.
+func (db *DB) LastSnapshot(ctx context.Context) (date time.Time, ok bool, err error) {
+	var s sql.NullString
+	if err := db.read.QueryRowContext(ctx, `/* snapshot catch-up */
+		SELECT MAX(date) FROM view_totals_daily`).Scan(&s); err != nil {
+		return time.Time{}, false, fmt.Errorf("read last snapshot: %w", err)
+	}
+	if !s.Valid {
+		return time.Time{}, false, nil
+	}
+	date, err = time.Parse(time.DateOnly, s.String)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read last snapshot: %w", err)
+	}
+	return date, true, nil
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// TestDashboardInBrowser logs in with a real browser, reads the tiles, sorts the table, opens
+// an item's trend and presses Flush now after new views.
+func TestDashboardInBrowser(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	// Four days of history: the clock starts before any view, so days can be lived in order.
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	app.clk.Set(start)
+	views := map[string]int{"popular": 6, "second": 3, "third": 1}
+	for day := range 4 {
+		app.clk.Set(start.AddDate(0, 0, day))
+		for slug, n := range views {
+			for v := range n - day%2 {
+				app.beacon(t, "https://blog.example.com/blogs/"+slug, fmt.Sprintf("198.51.100.%d", v+10*day), chromeUA)
+			}
+		}
+	}
+	app.clk.Set(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
+		if code, body := app.admin(t, "/ops/api/snapshot?date="+d, testPassword); code != 200 {
+			t.Fatalf("snapshot %s: %d %s", d, code, body)
+		}
+	}
+	if code, _ := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatal("flush failed")
+	}
+
+	tab := newBrowser(t)
+	var total, unique, today string
+	err := chromedp.Do(tab,
+		chromedp.EmulateViewport(1200, 1000),
+		chromedp.Navigate(app.URL()+"/ops/views"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+	)
+	if err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	total, _ = chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-total")))
+	unique, _ = chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-unique")))
+	today, _ = chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-today")))
+
+	var s struct {
+		Total, Unique int64
+		Today         int64 `json:"views_today"`
+	}
+	apiGet(t, app, "/ops/api/summary", &s)
+	if total != strconv.FormatInt(s.Total, 10) || unique != strconv.FormatInt(s.Unique, 10) || today != strconv.FormatInt(s.Today, 10) {
+		t.Errorf("tiles total=%s unique=%s today=%s; the API says %+v", total, unique, today, s)
+	}
+	if s.Total != 6+5+6+5+3+2+3+2+1+0+1+0 {
+		t.Errorf("total %d, want every view sent", s.Total)
+	}
+	screenshot(t, tab, "dashboard")
+
+	// Sort by unique: the table follows the API's order.
+	var items struct{ Items []struct{ Slug string } }
+	apiGet(t, app, "/ops/api/items?sort=unique", &items)
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("sort-unique")), chromedp.WaitVisible(chromedp.CSS("#sort-unique[aria-current]"))); err != nil {
+		t.Fatal(err)
+	}
+	firstSlug, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#items tbody tr:first-child td.slug")))
+	if err != nil || firstSlug != items.Items[0].Slug {
+		t.Errorf("first row after sorting by unique: %q (%v), API: %q", firstSlug, err, items.Items[0].Slug)
+	}
+
+	// Open the first item's trend in the dialog.
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS("#items tbody tr:first-child a.trend-link")),
+		chromedp.WaitVisible(chromedp.ID("trend-total")),
+	); err != nil {
+		t.Fatalf("trend dialog: %v", err)
+	}
+	open, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`document.getElementById('trend').open`))
+	if !open {
+		t.Error("the trend opened, but not in the dialog")
+	}
+	screenshot(t, tab, "dashboard-trend")
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#trend .close")), chromedp.WaitNotVisible(chromedp.ID("trend"))); err != nil {
+		t.Fatal(err)
+	}
+
+	// New views, then Flush now: the tiles move.
+	for v := range 4 {
+		app.beacon(t, "https://blog.example.com/blogs/new-post", fmt.Sprintf("203.0.113.%d", v), chromeUA)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.ID("flush-now")),
+		chromedp.WaitVisible(chromedp.ID("flushed")),
+	); err != nil {
+		t.Fatalf("Flush now: %v", err)
+	}
+	after, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-total")))
+	if after != strconv.FormatInt(s.Total+4, 10) {
+		t.Errorf("total after Flush now = %s, want %d", after, s.Total+4)
+	}
+	todayAfter, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-today")))
+	if todayAfter != strconv.FormatInt(s.Today+4, 10) {
+		t.Errorf("today after Flush now = %s, want %d", todayAfter, s.Today+4)
+	}
+
+	// A phone-sized screen in dark mode, for the record.
+	chromedp.Do(tab, chromedp.EmulateViewport(390, 844))
+	chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	}))
+	screenshot(t, tab, "dashboard-phone-dark")
+}
+
+func apiGet(t *testing.T, app *testApp, path string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", app.URL()+path, nil)
+	req.SetBasicAuth("admin", testPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d", path, resp.StatusCode)
+	}
+	if err := jsonDecode(resp, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }

@@ -1,0 +1,114 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// The charts are SVG drawn on the server: they need no JavaScript and no chart library, and
+// they are in the HTML the server sends. The template draws what these structs describe.
+
+const (
+	chartW, chartH = 720, 200
+	chartPad       = 4
+)
+
+type chartPoint struct {
+	X, Y  float64
+	Label string
+}
+
+type lineChart struct {
+	W, H        int
+	Total       string // SVG path of total views per day
+	Unique      string // SVG path of unique views per day
+	Area        string // area under Total
+	Points      []chartPoint
+	Max         int64
+	First, Last string // dates at either end
+	Empty       bool
+}
+
+// newLineChart draws views per day, total and unique, scaled to the highest day.
+func newLineChart(points []Point) lineChart {
+	c := lineChart{W: chartW, H: chartH}
+	if len(points) == 0 {
+		c.Empty = true
+		return c
+	}
+	for _, p := range points {
+		c.Max = max(c.Max, p.Total)
+	}
+	c.Empty = c.Max == 0
+	scale := float64(c.Max)
+	if scale == 0 {
+		scale = 1
+	}
+	x := func(i int) float64 {
+		if len(points) == 1 {
+			return chartW / 2
+		}
+		return round1(chartPad + float64(i)*(chartW-2*chartPad)/float64(len(points)-1))
+	}
+	y := func(v int64) float64 { return round1(chartH - chartPad - float64(v)/scale*(chartH-2*chartPad)) }
+	var total, unique strings.Builder
+	for i, p := range points {
+		cmd := "L"
+		if i == 0 {
+			cmd = "M"
+		}
+		fmt.Fprintf(&total, "%s%g %g ", cmd, x(i), y(p.Total))
+		fmt.Fprintf(&unique, "%s%g %g ", cmd, x(i), y(p.Unique))
+		label := fmt.Sprintf("%s: %s views, %s unique", p.Date, formatNumber(p.Total), formatNumber(p.Unique))
+		if p.Partial {
+			label += " (today so far)"
+		}
+		c.Points = append(c.Points, chartPoint{X: x(i), Y: y(p.Total), Label: label})
+	}
+	c.Total = strings.TrimSpace(total.String())
+	c.Unique = strings.TrimSpace(unique.String())
+	c.Area = fmt.Sprintf("%s L%g %d L%g %d Z", c.Total, x(len(points)-1), chartH-chartPad, x(0), chartH-chartPad)
+	c.First, c.Last = points[0].Date, points[len(points)-1].Date
+	return c
+}
+
+type donutSlice struct {
+	Type   string
+	Views  int64
+	Pct    float64
+	Dash   string // stroke-dasharray on a circle whose circumference is 100
+	Offset float64
+	Class  string
+}
+
+type donutChart struct {
+	Slices []donutSlice
+	Total  int64
+}
+
+// newDonut draws views by type as arcs of one circle (stroke-dasharray on a circumference of
+// 100, so each slice's length is its percentage).
+func newDonut(types []TypeViews) donutChart {
+	var d donutChart
+	for _, t := range types {
+		d.Total += t.Views
+	}
+	if d.Total == 0 {
+		return d
+	}
+	start := 0.0
+	for i, t := range types {
+		pct := float64(t.Views) / float64(d.Total) * 100
+		d.Slices = append(d.Slices, donutSlice{
+			Type: t.Type, Views: t.Views, Pct: round1(pct),
+			Dash:   fmt.Sprintf("%g %g", round1(pct), round1(100-pct)),
+			Offset: round1(25 - start), // 25 starts the first slice at twelve o'clock
+			Class:  fmt.Sprintf("s%d", i%8),
+		})
+		start += pct
+	}
+	return d
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -1,0 +1,557 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/sqlite"
+)
+
+const password = "owner-password-1"
+
+var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+type testOps struct {
+	url     string
+	db      *sqlite.DB
+	clk     *clock.Fake
+	dir     string
+	flushes atomic.Int32
+}
+
+func newTestOps(t *testing.T) *testOps {
+	t.Helper()
+	dir := t.TempDir()
+	if err := SetPassword(dir, password); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(now)
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "read.db"), sqlite.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ips, _ := clientip.ParseTrusted("127.0.0.1")
+	to := &testOps{db: db, clk: clk, dir: dir}
+	h := New(Config{
+		DataDir: dir, DB: db, IPs: ips, Now: clk.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Jobs: Jobs{
+			Flush:    func(context.Context) (int, error) { to.flushes.Add(1); return 3, nil },
+			Snapshot: func(context.Context, time.Time) (int, error) { return 0, nil },
+		},
+		PageURL: func(site, typ, slug string) string {
+			if typ == "blog" {
+				return "https://" + site + "/blogs/" + slug
+			}
+			return ""
+		},
+	})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	to.url = srv.URL
+	return to
+}
+
+// client is a browser-like client: it keeps cookies and does not follow redirects.
+func client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// login logs c in from address ip and returns the response to the form's POST.
+func (to *testOps) login(t *testing.T, c *http.Client, ip, pw string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", to.url+"/ops/login", nil)
+	req.Header.Set("X-Forwarded-For", ip)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("login form without a CSRF field:\n%s", body)
+	}
+	form := url.Values{"password": {pw}, "csrf": {string(m[1])}, "next": {"/ops/views"}}
+	req, _ = http.NewRequest("POST", to.url+"/ops/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", ip)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func get(t *testing.T, c *http.Client, u string, basic bool) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	if basic {
+		req.SetBasicAuth("admin", password)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestAuthRequired(t *testing.T) {
+	to := newTestOps(t)
+	c := client()
+	resp, _ := get(t, c, to.url+"/ops/views?days=7", false)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ops/login?next=%2Fops%2Fviews%3Fdays%3D7" {
+		t.Errorf("dashboard without a session: %d to %q, want 303 to the login form", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, path := range []string{"/ops/api/summary", "/ops/api/series", "/ops/api/items", "/ops/api/items/trend?type=blog&slug=a", "/ops/api/export/items.csv", "/ops/api/export/daily.csv"} {
+		resp, _ := get(t, c, to.url+path, false)
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s without credentials: %d, want 401 with WWW-Authenticate", path, resp.StatusCode)
+		}
+		if resp, _ := get(t, c, to.url+path, true); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s with Basic admin:<password>: %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestLoginSessionAndLogout(t *testing.T) {
+	to := newTestOps(t)
+	c := client()
+	resp := to.login(t, c, "198.51.100.1", password)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ops/views" {
+		t.Fatalf("login: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			session = ck
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/ops" || session.Secure {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=/ops, not Secure over plain HTTP", session)
+	}
+	r, body := get(t, c, to.url+"/ops/views", false)
+	if r.StatusCode != 200 || !strings.Contains(body, "No views yet") || !strings.Contains(body, `&lt;script defer src=&#34;http://`) {
+		t.Errorf("fresh dashboard: %d, want the empty state with the script tag", r.StatusCode)
+	}
+	// The session works for the API too, so the page and scripts agree.
+	if r, _ := get(t, c, to.url+"/ops/api/summary", false); r.StatusCode != 200 {
+		t.Errorf("API with the session cookie: %d", r.StatusCode)
+	}
+
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	req, _ := http.NewRequest("POST", to.url+"/ops/logout", strings.NewReader("csrf="+csrf))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r, err := c.Do(req); err != nil || r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %v %v", r, err)
+	}
+	// Even a copy of the old cookie no longer works.
+	stale := client()
+	u, _ := url.Parse(to.url + "/ops/")
+	stale.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: session.Value}})
+	if r, _ := get(t, stale, to.url+"/ops/views", false); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("dashboard after logout with the old cookie: %d, want 303 to login", r.StatusCode)
+	}
+}
+
+func TestSecureCookieBehindTLSProxy(t *testing.T) {
+	to := newTestOps(t)
+	c := client()
+	req, _ := http.NewRequest("GET", to.url+"/ops/login", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == loginCSRF && !ck.Secure {
+			t.Error("behind a trusted TLS proxy the cookie is not Secure")
+		}
+	}
+}
+
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	to := newTestOps(t)
+	c := client()
+	to.login(t, c, "198.51.100.1", password)
+	if err := SetPassword(to.dir, "a-brand-new-password"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := get(t, c, to.url+"/ops/views", false); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("session after a password change: %d, want 303 to login", r.StatusCode)
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	to := newTestOps(t)
+	attacker := client()
+	for i := range maxFailures {
+		if r := to.login(t, attacker, "203.0.113.66", "guess"); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	r := to.login(t, attacker, "203.0.113.66", "guess")
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d wrong passwords: %d Retry-After=%q, want 429 with Retry-After", maxFailures, r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if r := to.login(t, attacker, "203.0.113.66", password); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("right password from the blocked client: %d, want 429", r.StatusCode)
+	}
+	// Basic auth from the blocked client is throttled the same way.
+	req, _ := http.NewRequest("GET", to.url+"/ops/api/summary", nil)
+	req.SetBasicAuth("admin", password)
+	req.Header.Set("X-Forwarded-For", "203.0.113.66")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("Basic auth from the blocked client: %v, want 429", resp.StatusCode)
+	}
+	// The owner, elsewhere, is never locked out.
+	if r := to.login(t, client(), "198.51.100.7", password); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("right password from another client: %d, want 303", r.StatusCode)
+	}
+	to.clk.Add(failureWindow)
+	if r := to.login(t, attacker, "203.0.113.66", password); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("right password after the window: %d, want 303", r.StatusCode)
+	}
+}
+
+func TestLoginFormCSRF(t *testing.T) {
+	to := newTestOps(t)
+	form := url.Values{"password": {password}, "csrf": {"forged"}}
+	resp, err := client().Post(to.url+"/ops/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login with a forged CSRF token: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestFlushNeedsCSRF(t *testing.T) {
+	to := newTestOps(t)
+	c := client()
+	to.login(t, c, "198.51.100.1", password)
+	post := func(path, body string, header map[string]string) int {
+		req, _ := http.NewRequest("POST", to.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/ops/flush", "", nil); code != http.StatusForbidden {
+		t.Errorf("Flush now without the CSRF token: %d, want 403", code)
+	}
+	if code := post("/ops/api/flush", "", nil); code != http.StatusForbidden {
+		t.Errorf("API flush on a session without X-CSRF-Token: %d, want 403", code)
+	}
+	if n := to.flushes.Load(); n != 0 {
+		t.Fatalf("%d flushes ran without a CSRF token", n)
+	}
+	_, body := get(t, c, to.url+"/ops/views", false)
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	if code := post("/ops/flush", "csrf="+csrf+"&back=/ops/views", nil); code != http.StatusSeeOther {
+		t.Errorf("Flush now with the token: %d, want 303", code)
+	}
+	if code := post("/ops/api/flush", "", map[string]string{"X-CSRF-Token": csrf}); code != http.StatusOK {
+		t.Errorf("API flush with X-CSRF-Token: %d, want 200", code)
+	}
+	if n := to.flushes.Load(); n != 2 {
+		t.Errorf("%d flushes ran, want 2", n)
+	}
+}
+
+func TestCrossSiteRequestsRefused(t *testing.T) {
+	to := newTestOps(t)
+	req, _ := http.NewRequest("POST", to.url+"/ops/api/flush", nil)
+	req.SetBasicAuth("admin", password) // a browser may attach cached credentials
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || to.flushes.Load() != 0 {
+		t.Errorf("cross-site POST: %d, %d flushes; want 403 and none", resp.StatusCode, to.flushes.Load())
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	to := newTestOps(t)
+	for _, path := range []string{"/ops/login", "/ops/views", "/ops/api/summary"} {
+		resp, _ := get(t, client(), to.url+path, false)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"} {
+			if got := resp.Header.Get(k); got != want {
+				t.Errorf("%s: %s = %q, want %q", path, k, got, want)
+			}
+		}
+	}
+}
+
+// seed fills the read model with three items and 40 days of snapshots ending yesterday:
+//
+//	blog/a:  10 views a day (5 unique) for 40 days, 7 (3 unique) today
+//	blog/b:  3 a day from day 20 on (20 days), 2 today
+//	page/about: 100 views (50 unique) before the period, none since
+//
+// and flushes them in the order about, a, b (b is the most recent).
+func seed(t *testing.T, to *testOps) {
+	t.Helper()
+	ctx := context.Background()
+	mk := func(typ, slug string, u, n int64) item.Counted {
+		return item.Counted{Item: item.Item{Site: "example.com", Type: typ, Slug: slug}, Counts: item.Counts{Unique: u, Total: n}}
+	}
+	for k := range 40 {
+		date := now.Truncate(24*time.Hour).AddDate(0, 0, k-40)
+		rows := []item.Counted{mk("blog", "a", int64(5*(k+1)), int64(10*(k+1))), mk("page", "/about", 50, 100)}
+		if k >= 20 {
+			rows = append(rows, mk("blog", "b", int64(3*(k-19)), int64(3*(k-19))))
+		}
+		if err := to.db.UpsertDaily(ctx, date, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := to.db.SummarizeDay(ctx, date); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range []item.Counted{mk("page", "/about", 50, 100), mk("blog", "a", 203, 407), mk("blog", "b", 62, 62)} {
+		to.clk.Set(now.Add(time.Duration(i-3) * time.Minute))
+		if err := to.db.UpsertCounts(ctx, []item.Counted{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	to.clk.Set(now)
+	if err := to.db.RecordFlush(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func apiJSON(t *testing.T, to *testOps, path string, v any) {
+	t.Helper()
+	resp, body := get(t, client(), to.url+path, true)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestSummaryNumbers(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	var s Summary
+	apiJSON(t, to, "/ops/api/summary?days=14", &s)
+	// By hand: total 407+62+100; unique 203+62+50; today 7+2+0.
+	// Last 14 days: now minus the end of Nov 10: a 407-270, b 62-21.
+	// The 14 before: end of Nov 10 minus end of Oct 27: a 270-130, b 21-0.
+	if s.Site != "example.com" || s.Total != 569 || s.Unique != 315 || s.Today != 9 || s.Items != 3 {
+		t.Errorf("summary %+v", s)
+	}
+	if s.Period != 178 || s.Previous != 161 {
+		t.Errorf("period %d previous %d, want 178 and 161", s.Period, s.Previous)
+	}
+	if s.ChangePct == nil || fmt.Sprintf("%.2f", *s.ChangePct) != "10.56" {
+		t.Errorf("change %v, want +10.56%%", s.ChangePct)
+	}
+	if len(s.ByType) != 1 || s.ByType[0] != (TypeViews{Type: "blog", Views: 178}) {
+		t.Errorf("by type %+v, want only blog with 178 (the page had no views)", s.ByType)
+	}
+	if s.LastFlush == nil || !s.LastFlush.Equal(now) {
+		t.Errorf("last flush %v", s.LastFlush)
+	}
+
+	var s7 Summary
+	apiJSON(t, to, "/ops/api/summary?days=7", &s7)
+	if s7.Period != 67+20 {
+		t.Errorf("7-day period %d, want 87", s7.Period)
+	}
+}
+
+func TestSeries(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	var r seriesResponse
+	apiJSON(t, to, "/ops/api/series?days=14", &r)
+	if len(r.Days) != 14 {
+		t.Fatalf("%d days, want 14", len(r.Days))
+	}
+	for i, p := range r.Days[:13] {
+		want := now.AddDate(0, 0, i-13).Format(time.DateOnly)
+		if p.Date != want || p.Total != 13 || p.Unique != 8 || p.Partial {
+			t.Errorf("day %d: %+v, want %s with 13 views, 8 unique", i, p, want)
+		}
+	}
+	if last := r.Days[13]; last.Date != "2026-11-24" || last.Total != 9 || !last.Partial {
+		t.Errorf("today: %+v, want 9 views so far", last)
+	}
+
+	var trend seriesResponse
+	apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=a&days=30", &trend)
+	if len(trend.Days) != 30 || trend.Days[0].Total != 10 || trend.Days[29].Total != 7 {
+		t.Errorf("trend of a: %d days, first %+v, last %+v", len(trend.Days), trend.Days[0], trend.Days[len(trend.Days)-1])
+	}
+	var bTrend seriesResponse
+	apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=b&days=30", &bTrend)
+	// b began on day 20 of 40 (Nov 4): 3 views on Nov 4 itself, nothing before.
+	for _, p := range bTrend.Days {
+		want := int64(3)
+		switch {
+		case p.Date < "2026-11-04":
+			want = 0
+		case p.Partial:
+			want = 2
+		}
+		if p.Total != want {
+			t.Errorf("b on %s: %d, want %d", p.Date, p.Total, want)
+		}
+	}
+}
+
+func TestItemsSortAndFilter(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	tests := []struct {
+		query string
+		want  string
+		total int
+	}{
+		{"", "a b /about", 3}, // placeholder replaced below: default sort is total
+		{"?sort=total", "a /about b", 3},
+		{"?sort=unique", "a b /about", 3},
+		{"?sort=recent", "b a /about", 3},
+		{"?q=ABOUT", "/about", 1},
+		{"?q=blog", "a b", 2},
+		{"?q=%25", "", 0},
+	}
+	tests[0].want = "a /about b"
+	for _, tt := range tests {
+		var page itemPage
+		apiJSON(t, to, "/ops/api/items"+tt.query, &page)
+		var slugs []string
+		for _, it := range page.Items {
+			slugs = append(slugs, it.Slug)
+		}
+		if got := strings.Join(slugs, " "); got != tt.want || page.Total != tt.total {
+			t.Errorf("%q: %q (%d), want %q (%d)", tt.query, got, page.Total, tt.want, tt.total)
+		}
+	}
+	var page itemPage
+	apiJSON(t, to, "/ops/api/items", &page)
+	recent := map[string]int64{}
+	for _, it := range page.Items {
+		recent[it.Slug] = it.Recent
+	}
+	if recent["a"] != 67 || recent["b"] != 20 || recent["/about"] != 0 {
+		t.Errorf("last 7 days %v, want a 67, b 20, /about 0", recent)
+	}
+}
+
+func TestItemsPaginate(t *testing.T) {
+	to := newTestOps(t)
+	var rows []item.Counted
+	for i := range 120 {
+		rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprintf("p%03d", i)}, Counts: item.Counts{Unique: 1, Total: int64(i)}})
+	}
+	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+	var p3 itemPage
+	apiJSON(t, to, "/ops/api/items?page=3", &p3)
+	if p3.Total != 120 || len(p3.Items) != 20 || p3.Items[0].Slug != "p019" || p3.Pages() != 3 {
+		t.Errorf("page 3: total %d, %d items from %q, %d pages", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Pages())
+	}
+}
+
+func TestPagesEscapeSlugs(t *testing.T) {
+	to := newTestOps(t)
+	evil := `<script>alert(1)</script>`
+	if err := to.db.UpsertCounts(context.Background(), []item.Counted{
+		{Item: item.Item{Site: "example.com", Type: "blog", Slug: evil}, Counts: item.Counts{Unique: 1, Total: 1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := client()
+	to.login(t, c, "198.51.100.1", password)
+	for _, path := range []string{"/ops/views", "/ops/views/item?site=example.com&type=blog&slug=" + url.QueryEscape(evil)} {
+		_, body := get(t, c, to.url+path, false)
+		if strings.Contains(body, evil) || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s does not escape the slug", path)
+		}
+	}
+}
+
+func TestDashboardPageShowsTheNumbers(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	c := client()
+	to.login(t, c, "198.51.100.1", password)
+	_, body := get(t, c, to.url+"/ops/views", false)
+	for _, want := range []string{
+		`id="kpi-total">569<`, `id="kpi-unique">315<`, `id="kpi-today">9<`, `id="kpi-period">178<`,
+		`11% vs the 14 days before`, `class="change up"`, `id="kpi-items">3<`, `Last flushed just now`, `Days are UTC`,
+		`href="https://example.com/blogs/a"`, `<svg viewBox="0 0 720 200" class="chart"`, `class="donut"`,
+		`href="https://example.com/#tally-ignore"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	_, frag := get(t, c, to.url+"/ops/views/item?site=example.com&type=blog&slug=a&fragment=1", false)
+	if strings.Contains(frag, "<html") || !strings.Contains(frag, `id="trend-total">407<`) {
+		t.Errorf("trend fragment: %.300s", frag)
+	}
+}
+
+func TestExports(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?sort=total", true)
+	if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("content type %q", ct)
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 4 || lines[0] != "site,type,slug,unique,total,last_7_days,last_synced_at" ||
+		!strings.HasPrefix(lines[1], "example.com,blog,a,203,407,67,") {
+		t.Errorf("items.csv:\n%s", body)
+	}
+	_, body = get(t, client(), to.url+"/ops/api/export/daily.csv?days=14", true)
+	lines = strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 15 || lines[0] != "date,views,unique,partial" || lines[14] != "2026-11-24,9,5,true" {
+		t.Errorf("daily.csv:\n%s", body)
+	}
+}

@@ -1,0 +1,43 @@
+// tally dashboard: small enhancements over a page that works without JavaScript.
+(function () {
+  'use strict';
+  document.documentElement.classList.add('js');
+
+  // Period and site selectors apply at once.
+  document.querySelectorAll('select[data-autosubmit]').forEach(function (el) {
+    el.addEventListener('change', function () { el.form.submit(); });
+  });
+
+  // Clicking an item opens its 30-day trend in a dialog instead of a new page.
+  var dialog = document.getElementById('trend');
+  var body = document.getElementById('trend-body');
+  function openTrend(href) {
+    fetch(href + (href.indexOf('?') < 0 ? '?' : '&') + 'fragment=1', { credentials: 'same-origin' })
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        body.innerHTML = html; // server-rendered by html/template, every value escaped
+        if (!dialog.open) dialog.showModal();
+      })
+      .catch(function () { location.href = href; });
+  }
+  var table = document.getElementById('items');
+  if (table && dialog && dialog.showModal) {
+    table.addEventListener('click', function (e) {
+      var row = e.target.closest('tr[data-trend]');
+      if (!row) return;
+      if (e.target.closest('a') && !e.target.closest('a.trend-link')) return; // the page link
+      e.preventDefault();
+      openTrend(row.getAttribute('data-trend'));
+    });
+  }
+
+  // Show that a flush is running; the server answers when it is done.
+  var flush = document.getElementById('flush-now');
+  if (flush) flush.form.addEventListener('submit', function () {
+    flush.disabled = true;
+    flush.textContent = 'Flushing…';
+  });
+})();
