@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,5 +227,98 @@ func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
 		poll(`document.querySelector('#count').textContent === '1'`),
 	); err != nil {
 		t.Fatalf("#tally-unignore: %v", err)
+	}
+}
+
+// TestLikeButtonInBrowser presses the like button 17 times, sees it stop at 16 and reach the
+// summit, then reloads and sees the visitor's count at once (from localStorage) and the total
+// from the server.
+func TestLikeButtonInBrowser(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/blogs/liked", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Liked</title>
+<script defer src="`+app.URL()+`/like.js"></script></head>
+<body style="font: 24px sans-serif; padding: 40px"><h1>A post worth liking</h1><tally-like sound></tally-like></body></html>`)
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+
+	tab := newBrowser(t)
+	firstUser := `window.__firstUser = null;
+new MutationObserver(function (ms) {
+  ms.forEach(function (m) {
+    if (window.__firstUser === null) window.__firstUser = m.target.getAttribute('data-user');
+  });
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-user']});`
+	if err := chromedp.Do(tab,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: firstUser})
+			return err
+		}),
+		chromedp.Navigate(site.URL+"/blogs/liked"),
+		poll(`document.querySelector('tally-like').getAttribute('data-total') === '0'`),
+	); err != nil {
+		t.Fatalf("the button did not load: %v", err)
+	}
+
+	box, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`(function () {
+		var r = document.querySelector('tally-like').shadowRoot.querySelector('.like').getBoundingClientRect();
+		return [r.x + r.width / 2, r.y + r.height / 2];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 17 {
+		if err := chromedp.Do(tab, chromedp.MouseClickXY(box[0], box[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(tab,
+		poll(`document.querySelector('tally-like').getAttribute('data-user') === '16'`),
+		poll(`document.querySelector('tally-like').getAttribute('data-state') === 'summit'`),
+	); err != nil {
+		t.Fatalf("after 17 presses: %v", err)
+	}
+	label, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('tally-like').shadowRoot.querySelector('.like').getAttribute('aria-label') + ' ' +
+		document.querySelector('tally-like').shadowRoot.querySelector('.like').getAttribute('aria-pressed')`))
+	if !strings.Contains(label, "16 of 16") || !strings.HasSuffix(label, "true") {
+		t.Errorf("accessible label %q", label)
+	}
+	screenshot(t, tab, "like-summit")
+
+	// The presses reach the server as batches: exactly 16 likes.
+	var c counts
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		app.getJSON(t, "/api/counts?site=127.0.0.1&type=blog&slug=liked", &c)
+		if c.Likes == 16 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c.Likes != 16 {
+		t.Fatalf("server likes = %d, want 16", c.Likes)
+	}
+	// Another visitor's like: after the reload the total must come from the server.
+	req, _ := http.NewRequest("POST", app.URL()+"/api/like", strings.NewReader(`{"url":"`+site.URL+`/blogs/liked"}`))
+	req.Header.Set("User-Agent", chromeUA+" Other/1")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+
+	if err := chromedp.Do(tab,
+		chromedp.Reload(),
+		poll(`document.querySelector('tally-like').getAttribute('data-total') === '17'`),
+	); err != nil {
+		t.Fatalf("after reload, the total did not come from the server: %v", err)
+	}
+	first, _ := chromedp.Run(tab, chromedp.Evaluate[string](`String(window.__firstUser)`))
+	if first != "16" {
+		t.Errorf("on reload the button first showed user %q, want 16 from localStorage", first)
+	}
+	user, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('tally-like').getAttribute('data-user')`))
+	if user != "16" {
+		t.Errorf("after the server answered, user = %q, want 16", user)
 	}
 }

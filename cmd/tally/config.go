@@ -10,6 +10,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/sites"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 	FlushSchedule    string
 	SnapshotSchedule string
 	ShutdownTimeout  time.Duration
+	LikeCap          int
 }
 
 // serveFlags holds the raw flag values before validation.
@@ -32,6 +34,7 @@ type serveFlags struct {
 	addr, data, trusted, sites, salt, adminPassword string
 	ignorePaths, routes, flushSchedule, snapshotSch string
 	shutdownTimeout                                 time.Duration
+	likeCap                                         int
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -46,12 +49,14 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.flushSchedule, "flush-schedule", "*/15 * * * *", "cron schedule (UTC) of the write → read model flush")
 	fs.StringVar(&f.snapshotSch, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
+	fs.IntVar(&f.likeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
 }
 
 // config validates the flags into a Config.
 func (f *serveFlags) config() (Config, error) {
 	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, AdminPassword: f.adminPassword,
-		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout}
+		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout,
+		LikeCap: f.likeCap}
 	var err error
 	if c.TrustedProxies, err = clientip.ParseTrusted(f.trusted); err != nil {
 		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
@@ -70,6 +75,9 @@ func (f *serveFlags) config() (Config, error) {
 		if _, err := cron.ParseStandard(spec); err != nil {
 			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
 		}
+	}
+	if c.LikeCap < 1 || c.LikeCap > 255 {
+		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")

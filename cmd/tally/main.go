@@ -5,6 +5,7 @@
 //	tally snapshot   write the daily snapshot of one day
 //	tally top        print the most viewed items
 //	tally passwd     set a new admin password
+//	tally import     seed starting views and likes from frontmatter or CSV
 //
 // This package only parses flags and wires the internal packages together.
 package main
@@ -40,6 +41,7 @@ var commands = []command{
 	{"snapshot", "Write one day's cumulative totals into view_counts_daily (default: yesterday, UTC). Safe to re-run; use it to backfill.", runSnapshot},
 	{"top", "Print the most viewed items from the read model (as of the last flush).", runTop},
 	{"passwd", "Set a new admin password, read from standard input (empty: generate one and print it).", runPasswd},
+	{"import", "Set starting views and likes from Markdown frontmatter or a CSV file (tally import --help).", runImport},
 }
 
 func main() {

@@ -23,11 +23,11 @@ import (
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/scripts"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
 	"github.com/tallyhq/tally/internal/top"
-	"github.com/tallyhq/tally/internal/tracker"
 )
 
 // File names inside the data directory.
@@ -182,10 +182,10 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
 	ingest.New(m.write, ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
-		Sites: m.Config.Sites, Now: m.Now, Log: m.Log,
+		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap,
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
-	tracker.New().Register(mux)
+	scripts.New().Register(mux)
 	ops.New(ops.Config{
 		DataDir: m.Config.DataDir, DB: m.read, Jobs: ops.Jobs{Flush: m.flush, Snapshot: m.snapshot},
 		IPs: m.Config.TrustedProxies, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,

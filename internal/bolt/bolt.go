@@ -13,6 +13,10 @@
 //	         change that day; a snapshot of day D reads each item's latest entry on or before D
 //	dirty    item key → mark of the batch that last changed it; cleared by the flush
 //	dedup    expiry (ms), hash of (session, item) → nothing; time-ordered, swept from the front
+//	likes    day, hash of (session, item) → that visitor's likes of the item that day (0..cap);
+//	         days before today are swept
+//	seeds    item key → the views and likes last imported for it, so a re-import moves the
+//	         counts by the difference only
 //	meta     bookkeeping: the last day written, so a clock going backwards cannot reopen a day
 //
 // # Caveats
@@ -42,6 +46,8 @@ var (
 	bucketDirty   = []byte("dirty")
 	bucketDedup   = []byte("dedup")
 	bucketMeta    = []byte("meta")
+	bucketLikes   = []byte("likes")
+	bucketSeeds   = []byte("seeds")
 	keyLastDay    = []byte("last_day")
 )
 
@@ -132,7 +138,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketSeeds} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}
@@ -225,6 +231,36 @@ func parseDedupKey(k []byte) (expMs int64, h uint64) {
 		return 0, 0
 	}
 	return int64(binary.BigEndian.Uint64(k[0:])), binary.BigEndian.Uint64(k[8:])
+}
+
+// likeKey is the day as 4 big-endian bytes and the (session, item) hash.
+func likeKey(d uint32, h uint64) []byte {
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint32(k[0:], d)
+	binary.BigEndian.PutUint64(k[4:], h)
+	return k
+}
+
+func decodeLikeCount(b []byte) int {
+	if len(b) != 1 {
+		return 0
+	}
+	return int(b[0])
+}
+
+// Likes returns a visitor's likes of an item today and the item's total.
+func (s *Store) Likes(ctx context.Context, it item.Item, sid session.ID) (item.LikeCounts, error) {
+	var lc item.LikeCounts
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		key := it.Key()
+		lc.Total = decodeCounts(tx.Bucket(bucketItems).Get(key)).Likes
+		lc.User = decodeLikeCount(tx.Bucket(bucketLikes).Get(likeKey(day(s.now()), dedupHash(sid, key))))
+		return nil
+	})
+	if err != nil {
+		return item.LikeCounts{}, fmt.Errorf("read likes: %w", err)
+	}
+	return lc, ctx.Err()
 }
 
 // dedupHash identifies a (session, item) pair in 8 bytes. It is a hash of a salted hash, kept

@@ -12,13 +12,42 @@ import (
 	"github.com/tallyhq/tally/internal/item"
 )
 
+type kind uint8
+
+const (
+	kindView kind = iota
+	kindLike
+	kindSeed
+)
+
+// request is one unit of work for the writer goroutine.
 type request struct {
-	view   item.View
-	result item.Recorded
-	done   chan error
+	kind  kind
+	view  item.View
+	like  item.Like
+	seeds []item.Seed
+
+	viewResult item.Recorded
+	likeResult item.LikeCounts
+	seeded     []item.Seed // the seeds these replaced
+	done       chan error
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan error, 1)} }}
+
+// submit hands req to the writer and waits until its batch is durable on disk or failed.
+func (s *Store) submit(ctx context.Context, req *request) error {
+	select {
+	case s.reqs <- req:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over, the request will be committed or fail with its batch; waiting is
+	// bounded by one transaction, so the context is not consulted again.
+	return <-req.done
+}
 
 // Record adds one view and returns once it is durable on disk.
 func (s *Store) Record(ctx context.Context, v item.View) (item.Recorded, error) {
@@ -26,22 +55,47 @@ func (s *Store) Record(ctx context.Context, v item.View) (item.Recorded, error) 
 		return item.Recorded{}, fmt.Errorf("record view: invalid item %q", v.Item)
 	}
 	req := requestPool.Get().(*request)
-	req.view = v
-	select {
-	case s.reqs <- req:
-	case <-s.quit:
-		requestPool.Put(req)
-		return item.Recorded{}, ErrClosed
-	case <-ctx.Done():
-		requestPool.Put(req)
-		return item.Recorded{}, ctx.Err()
+	defer requestPool.Put(req)
+	*req = request{kind: kindView, view: v, done: req.done}
+	if err := s.submit(ctx, req); err != nil {
+		return item.Recorded{}, err
 	}
-	// Once handed over, the view will be committed or fail as a whole; waiting is bounded by
-	// one transaction, so the context is not consulted again.
-	err := <-req.done
-	res := req.result
-	requestPool.Put(req)
-	return res, err
+	return req.viewResult, nil
+}
+
+// Like applies a visitor's like or unlike and returns the numbers after it, once durable.
+// Presses over the visitor's cap for the day, and unlikes with none to take back, change
+// nothing and return the same numbers.
+func (s *Store) Like(ctx context.Context, l item.Like) (item.LikeCounts, error) {
+	if !l.Item.Valid() {
+		return item.LikeCounts{}, fmt.Errorf("like: invalid item %q", l.Item)
+	}
+	if l.Cap < 1 || l.Cap > 255 {
+		return item.LikeCounts{}, fmt.Errorf("like: cap %d outside 1..255", l.Cap)
+	}
+	req := requestPool.Get().(*request)
+	defer requestPool.Put(req)
+	*req = request{kind: kindLike, like: l, done: req.done}
+	if err := s.submit(ctx, req); err != nil {
+		return item.LikeCounts{}, err
+	}
+	return req.likeResult, nil
+}
+
+// Seed applies imported starting counts and returns the seeds they replaced (zero for items
+// never seeded), once durable. Views from a seed add to the total only: an import does not
+// know how many of them were unique.
+func (s *Store) Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error) {
+	for _, sd := range seeds {
+		if !sd.Item.Valid() || sd.Views < 0 || sd.Likes < 0 {
+			return nil, fmt.Errorf("seed: invalid seed %+v", sd)
+		}
+	}
+	req := &request{kind: kindSeed, seeds: seeds, done: make(chan error, 1)}
+	if err := s.submit(ctx, req); err != nil {
+		return nil, err
+	}
+	return req.seeded, nil
 }
 
 // sweepEvery is how often expired dedup keys leave memory and disk.
@@ -83,90 +137,187 @@ func (s *Store) run() {
 	}
 }
 
+// delta collects one batch's changes to one item.
 type delta struct {
-	key           []byte
-	unique, total int64
+	key                  []byte
+	unique, total, likes int64
 }
 
-// commit records a batch of views in one transaction. Dedup decisions are staged in pending and
-// reach the in-memory index only after the commit succeeded, so a failed batch leaves no trace.
-func (s *Store) commit(batch []*request) error {
-	now := s.now()
-	nowMs := now.UnixMilli()
-	expMs := now.Add(s.window).UnixMilli()
-	d := max(day(now), s.lastDay) // a clock that steps back must not reopen a finished day
+// batch is the state of one transaction while the writer applies its requests in order.
+type batch struct {
+	tx       *bbolt.Tx
+	day      uint32
+	deltas   map[string]*delta
+	likes    map[string]int // per-visitor like counts written in this batch
+	pending  map[uint64]int64
+	nowMs    int64
+	expMs    int64
+	counts   map[string]item.Counts // each changed item's counts after the batch
+	likeReqs []*request
+}
 
-	pending := make(map[uint64]int64, len(batch))
-	deltas := make(map[string]*delta, len(batch))
-	for _, r := range batch {
-		key := r.view.Item.Key()
-		h := dedupHash(r.view.Session, key)
-		unique := !s.seen(h, nowMs, pending)
-		if unique && !r.view.Previous.IsZero() {
-			unique = !s.seen(dedupHash(r.view.Previous, key), nowMs, pending)
-		}
-		pending[h] = expMs
-		r.result = item.Recorded{Unique: unique}
-
-		dl := deltas[string(key)]
-		if dl == nil {
-			dl = &delta{key: key}
-			deltas[string(key)] = dl
-		}
-		dl.total++
-		if unique {
-			dl.unique++
-		}
+func (b *batch) delta(key []byte) *delta {
+	dl := b.deltas[string(key)]
+	if dl == nil {
+		dl = &delta{key: key}
+		b.deltas[string(key)] = dl
 	}
+	return dl
+}
 
+// commit applies a batch of requests in one transaction. Dedup decisions are staged and reach
+// the in-memory index only after the commit succeeded, so a failed batch leaves no trace.
+func (s *Store) commit(reqs []*request) error {
+	now := s.now()
+	b := &batch{
+		day:     max(day(now), s.lastDay), // a clock that steps back must not reopen a finished day
+		deltas:  make(map[string]*delta, len(reqs)),
+		likes:   map[string]int{},
+		pending: make(map[uint64]int64, len(reqs)),
+		nowMs:   now.UnixMilli(),
+		expMs:   now.Add(s.window).UnixMilli(),
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		if err := applyDeltas(tx, deltas, d); err != nil {
+		b.tx = tx
+		for _, r := range reqs {
+			var err error
+			switch r.kind {
+			case kindView:
+				s.applyView(b, r)
+			case kindLike:
+				err = b.applyLike(r)
+			case kindSeed:
+				err = b.applySeeds(r)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := b.writeDeltas(); err != nil {
+			return err
+		}
+		for _, r := range b.likeReqs {
+			r.likeResult.Total = b.counts[string(r.like.Item.Key())].Likes
+		}
+		if err := b.writeLikes(); err != nil {
 			return err
 		}
 		dedup := tx.Bucket(bucketDedup)
-		for h, exp := range pending {
+		for h, exp := range b.pending {
 			if err := dedup.Put(dedupKey(exp, h), nil); err != nil {
 				return err
 			}
 		}
-		if d != s.lastDay {
-			if err := tx.Bucket(bucketMeta).Put(keyLastDay, binary.BigEndian.AppendUint32(nil, d)); err != nil {
-				return err
-			}
+		if b.day != s.lastDay {
+			return tx.Bucket(bucketMeta).Put(keyLastDay, binary.BigEndian.AppendUint32(nil, b.day))
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record views: %w", err)
+		return fmt.Errorf("record: %w", err)
 	}
-	for h, exp := range pending {
+	for h, exp := range b.pending {
 		s.dedup[h] = exp
 	}
-	s.lastDay = d
+	s.lastDay = b.day
 	return nil
 }
 
-// applyDeltas adds the batch's increments to each item, writes the day's history entry and
-// marks the item dirty, all under one new mark.
-func applyDeltas(tx *bbolt.Tx, deltas map[string]*delta, d uint32) error {
-	items, history, dirty := tx.Bucket(bucketItems), tx.Bucket(bucketHistory), tx.Bucket(bucketDirty)
+// applyView decides whether a view is unique from the open dedup windows, then counts it.
+func (s *Store) applyView(b *batch, r *request) {
+	key := r.view.Item.Key()
+	h := dedupHash(r.view.Session, key)
+	unique := !s.seen(h, b.nowMs, b.pending)
+	if unique && !r.view.Previous.IsZero() {
+		unique = !s.seen(dedupHash(r.view.Previous, key), b.nowMs, b.pending)
+	}
+	b.pending[h] = b.expMs
+	r.viewResult = item.Recorded{Unique: unique}
+	dl := b.delta(key)
+	dl.total++
+	if unique {
+		dl.unique++
+	}
+}
+
+// applyLike moves the visitor's likes of the item today within [0, cap].
+func (b *batch) applyLike(r *request) error {
+	key := r.like.Item.Key()
+	lk := string(likeKey(b.day, dedupHash(r.like.Session, key)))
+	cur, ok := b.likes[lk]
+	if !ok {
+		cur = decodeLikeCount(b.tx.Bucket(bucketLikes).Get([]byte(lk)))
+	}
+	change := 0
+	switch {
+	case r.like.Delta > 0:
+		change = max(0, min(r.like.Delta, r.like.Cap-cur))
+	case r.like.Delta < 0 && cur > 0:
+		change = -1
+	}
+	b.likes[lk] = cur + change
+	b.delta(key).likes += int64(change)
+	r.likeResult = item.LikeCounts{User: cur + change}
+	b.likeReqs = append(b.likeReqs, r)
+	return nil
+}
+
+// applySeeds moves each item's counts by the difference between its new and its last seed.
+func (b *batch) applySeeds(r *request) error {
+	seeds := b.tx.Bucket(bucketSeeds)
+	r.seeded = make([]item.Seed, len(r.seeds))
+	for i, sd := range r.seeds {
+		key := sd.Item.Key()
+		old := decodeCounts(seeds.Get(key))
+		r.seeded[i] = item.Seed{Item: sd.Item, Views: old.Total, Likes: old.Likes}
+		dl := b.delta(key)
+		dl.total += sd.Views - old.Total
+		dl.likes += sd.Likes - old.Likes
+		if err := seeds.Put(key, encodeCounts(item.Counts{Total: sd.Views, Likes: sd.Likes})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDeltas adds the batch's changes to each item, writes the day's history entry and marks
+// the item dirty, all under one new mark.
+func (b *batch) writeDeltas() error {
+	items, history, dirty := b.tx.Bucket(bucketItems), b.tx.Bucket(bucketHistory), b.tx.Bucket(bucketDirty)
 	mark, err := dirty.NextSequence()
 	if err != nil {
 		return err
 	}
 	markBytes := binary.BigEndian.AppendUint64(nil, mark)
-	for _, dl := range deltas {
+	b.counts = make(map[string]item.Counts, len(b.deltas))
+	for k, dl := range b.deltas {
 		c := decodeCounts(items.Get(dl.key))
-		c.Unique += dl.unique
-		c.Total += dl.total
+		c.Unique = max(0, c.Unique+dl.unique)
+		c.Total = max(0, c.Total+dl.total)
+		c.Likes = max(0, c.Likes+dl.likes)
+		b.counts[k] = c
+		if dl.unique == 0 && dl.total == 0 && dl.likes == 0 {
+			continue // a like over the cap: nothing changed
+		}
 		v := encodeCounts(c)
 		if err := items.Put(dl.key, v); err != nil {
 			return err
 		}
-		if err := history.Put(historyKey(dl.key, d), v); err != nil {
+		if err := history.Put(historyKey(dl.key, b.day), v); err != nil {
 			return err
 		}
 		if err := dirty.Put(dl.key, markBytes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeLikes stores the visitors' like counts of the batch.
+func (b *batch) writeLikes() error {
+	bucket := b.tx.Bucket(bucketLikes)
+	for k, n := range b.likes {
+		if err := bucket.Put([]byte(k), []byte{byte(n)}); err != nil {
 			return err
 		}
 	}
@@ -215,6 +366,23 @@ func (s *Store) sweep() {
 	if n > 0 {
 		s.log.Debug("swept dedup keys", "deleted", n, "live", len(s.dedup))
 	}
+	if err := s.sweepLikes(day(s.now())); err != nil {
+		s.log.Error("sweep like counts", "err", err)
+	}
+}
+
+// sweepLikes deletes visitors' like counts of days before today: the cap starts again each
+// UTC day, so they are never read again. Keys start with their day, so these are a prefix.
+func (s *Store) sweepLikes(today uint32) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketLikes).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < today; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Sweep forgets expired dedup windows now instead of at the next minute tick, and returns how

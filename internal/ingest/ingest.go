@@ -20,6 +20,8 @@ import (
 type Recorder interface {
 	Record(ctx context.Context, v item.View) (item.Recorded, error)
 	Counts(ctx context.Context, it item.Item) (item.Counts, error)
+	Like(ctx context.Context, l item.Like) (item.LikeCounts, error)
+	Likes(ctx context.Context, it item.Item, sid session.ID) (item.LikeCounts, error)
 }
 
 // Config is what the beacon path needs besides the write model.
@@ -29,6 +31,7 @@ type Config struct {
 	IPs      *clientip.Resolver
 	Sessions *session.Deriver // nil when no salt could be had: nothing is counted
 	Sites    sites.List       // allowed sites; empty allows any
+	LikeCap  int              // likes one visitor may give one item per UTC day; default 16
 	Now      func() time.Time
 	Log      *slog.Logger
 }
@@ -47,6 +50,9 @@ func New(rec Recorder, cfg Config) *Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.LikeCap <= 0 {
+		cfg.LikeCap = DefaultLikeCap
+	}
 	return &Handler{rec: rec, cfg: cfg}
 }
 
@@ -59,6 +65,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("OPTIONS /api/event", h.cfg.Sites.Preflight)
 	mux.HandleFunc("GET /api/sid", h.sid)
 	mux.HandleFunc("GET /api/view.gif", h.pixel)
+	mux.HandleFunc("GET /api/like", h.like)
+	mux.HandleFunc("POST /api/like", h.like)
+	mux.HandleFunc("DELETE /api/like", h.like)
+	mux.HandleFunc("OPTIONS /api/like", h.cfg.Sites.Preflight)
 	mux.HandleFunc("GET /api/counts", h.counts)
 	mux.HandleFunc("OPTIONS /api/counts", h.cfg.Sites.Preflight)
 }
@@ -79,6 +89,9 @@ func (h *Handler) originAllowed(r *http.Request, site string) bool {
 		return h.cfg.Sites.Allowed(o)
 	}
 }
+
+// DefaultLikeCap is how many likes one visitor may give one item per UTC day.
+const DefaultLikeCap = 16
 
 // previousDayGrace is how long after midnight UTC yesterday's session id is still recognised:
 // the length of the dedup window, so a reader crossing midnight is not counted twice.

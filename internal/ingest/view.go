@@ -49,11 +49,19 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	h.writeSID(w, r)
 }
 
+// sessionOf derives the caller's session id today; zero when no salt is configured.
+func (h *Handler) sessionOf(r *http.Request) session.ID {
+	if h.cfg.Sessions == nil {
+		return session.ID{}
+	}
+	return h.cfg.Sessions.ID(h.cfg.IPs.IP(r).String(), r.UserAgent(), h.cfg.Now())
+}
+
 // writeSID answers 200 with the caller's session id ("" when no salt is configured).
 func (h *Handler) writeSID(w http.ResponseWriter, r *http.Request) {
 	resp := sidResponse{}
-	if h.cfg.Sessions != nil {
-		resp.SID = h.cfg.Sessions.ID(h.cfg.IPs.IP(r).String(), r.UserAgent(), h.cfg.Now()).String()
+	if sid := h.sessionOf(r); !sid.IsZero() {
+		resp.SID = sid.String()
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, resp)

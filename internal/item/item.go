@@ -96,3 +96,26 @@ type View struct {
 type Recorded struct {
 	Unique bool // the view opened a new dedup window
 }
+
+// Like is a visitor's press of an item's like button: Delta > 0 adds up to that many likes,
+// never past Cap for this visitor today; Delta < 0 takes back one of the visitor's likes.
+type Like struct {
+	Item    Item
+	Session session.ID
+	Delta   int
+	Cap     int
+}
+
+// LikeCounts are what the like button shows: this visitor's likes today and the item's total.
+type LikeCounts struct {
+	User  int   `json:"user"`
+	Total int64 `json:"total"`
+}
+
+// Seed is an item's starting counts from an import (frontmatter, a spreadsheet). Importing the
+// same seed again changes nothing; a different one moves the counts by the difference.
+type Seed struct {
+	Item  Item
+	Views int64
+	Likes int64
+}

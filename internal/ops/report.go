@@ -20,20 +20,21 @@ const (
 
 // Summary is what the KPI tiles and the donut show.
 type Summary struct {
-	Site       string      `json:"site"`
-	Sites      []string    `json:"sites"`
-	Days       int         `json:"days"`
-	Total      int64       `json:"total"`
-	Unique     int64       `json:"unique"`
-	Today      int64       `json:"views_today"`
-	Period     int64       `json:"views_period"`
-	Previous   int64       `json:"views_previous_period"`
-	ChangePct  *float64    `json:"change_pct"` // null when the previous period had no views
-	Items      int         `json:"items"`
-	Likes      int64       `json:"likes"`
-	LastFlush  *time.Time  `json:"last_flush"` // null before the first flush
-	ByType     []TypeViews `json:"by_type"`    // views in the period, most first
-	GeneratedU time.Time   `json:"generated_at"`
+	Site       string           `json:"site"`
+	Sites      []string         `json:"sites"`
+	Days       int              `json:"days"`
+	Total      int64            `json:"total"`
+	Unique     int64            `json:"unique"`
+	Today      int64            `json:"views_today"`
+	Period     int64            `json:"views_period"`
+	Previous   int64            `json:"views_previous_period"`
+	ChangePct  *float64         `json:"change_pct"` // null when the previous period had no views
+	Items      int              `json:"items"`
+	Likes      int64            `json:"likes"`
+	LastFlush  *time.Time       `json:"last_flush"` // null before the first flush
+	ByType     []TypeViews      `json:"by_type"`    // views in the period, most first
+	MostLiked  []sqlite.TopItem `json:"most_liked"` // up to 5 items with likes
+	GeneratedU time.Time        `json:"generated_at"`
 }
 
 // TypeViews is one slice of the donut.
@@ -80,6 +81,20 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 	}
 	sum := cur.Sum()
 	s.Total, s.Unique, s.Items = sum.Total, sum.Unique, items
+	if s.Likes, err = h.cfg.DB.Likes(ctx, site); err != nil {
+		return Summary{}, err
+	}
+	if s.Likes > 0 {
+		liked, err := h.cfg.DB.Top(ctx, sqlite.TopFilter{Site: site, Limit: 5, By: "likes"})
+		if err != nil {
+			return Summary{}, err
+		}
+		for _, it := range liked {
+			if it.Likes > 0 {
+				s.MostLiked = append(s.MostLiked, it)
+			}
+		}
+	}
 
 	points, err := h.siteSeries(ctx, site, 2*days, sum)
 	if err != nil {

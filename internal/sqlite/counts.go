@@ -15,18 +15,19 @@ func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 	now := db.timestamp()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `/* flush */
-			INSERT INTO view_counts (site, type, slug, unique_views, total_views, last_synced_at)
-			VALUES (?, ?, ?, ?, ?, ?)
+			INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (site, type, slug) DO UPDATE SET
 				unique_views   = excluded.unique_views,
 				total_views    = excluded.total_views,
+				likes          = excluded.likes,
 				last_synced_at = excluded.last_synced_at`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, r := range rows {
-			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, r.Counts.Unique, r.Counts.Total, now); err != nil {
+			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, r.Counts.Unique, r.Counts.Total, r.Counts.Likes, now); err != nil {
 				return err
 			}
 		}
@@ -125,6 +126,13 @@ type TopFilter struct {
 	Site  string
 	Type  string
 	Limit int
+	By    string // "views" (default) or "likes"
+}
+
+var topOrder = map[string]string{
+	"":      "total_views DESC, unique_views DESC",
+	"views": "total_views DESC, unique_views DESC",
+	"likes": "likes DESC, total_views DESC",
 }
 
 // TopItem is one row of a top list.
@@ -134,15 +142,16 @@ type TopItem struct {
 	Slug   string `json:"slug"`
 	Unique int64  `json:"unique"`
 	Total  int64  `json:"total"`
+	Likes  int64  `json:"likes"`
 }
 
 // Top returns the most viewed items, most total views first.
 func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
 	rows, err := db.read.QueryContext(ctx, `/* top */
-		SELECT site, type, slug, unique_views, total_views
+		SELECT site, type, slug, unique_views, total_views, likes
 		FROM view_counts
 		WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR type = ?2)
-		ORDER BY total_views DESC, unique_views DESC, site, type, slug
+		ORDER BY `+topOrder[f.By]+`, site, type, slug
 		LIMIT ?3`, f.Site, f.Type, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("query top: %w", err)
@@ -151,7 +160,7 @@ func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
 	out := []TopItem{}
 	for rows.Next() {
 		var t TopItem
-		if err := rows.Scan(&t.Site, &t.Type, &t.Slug, &t.Unique, &t.Total); err != nil {
+		if err := rows.Scan(&t.Site, &t.Type, &t.Slug, &t.Unique, &t.Total, &t.Likes); err != nil {
 			return nil, fmt.Errorf("query top: %w", err)
 		}
 		out = append(out, t)

@@ -37,6 +37,16 @@ func (db *DB) Sites(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// Likes returns a site's total likes as of the last flush.
+func (db *DB) Likes(ctx context.Context, site string) (int64, error) {
+	var n int64
+	if err := db.read.QueryRowContext(ctx, `/* dashboard: likes */
+		SELECT COALESCE(SUM(likes), 0) FROM view_counts WHERE site = ?`, site).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sum likes: %w", err)
+	}
+	return n, nil
+}
+
 // TypeTotals are a site's counts by type.
 type TypeTotals map[string]Totals
 

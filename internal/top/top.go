@@ -44,7 +44,7 @@ type response struct {
 	Items []sqlite.TopItem `json:"items"`
 }
 
-// top handles GET /api/top?site=&type=&limit=. Counts are as of the last flush.
+// top handles GET /api/top?site=&type=&limit=&by=views|likes. Counts are as of the last flush.
 func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 	h.sites.CORS(w, r)
 	q := r.URL.Query()
@@ -57,7 +57,12 @@ func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	items, err := h.db.Top(r.Context(), sqlite.TopFilter{Site: NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: limit})
+	by := q.Get("by")
+	if by != "" && by != "views" && by != "likes" {
+		jsonhttp.Error(w, http.StatusBadRequest, "by must be views or likes")
+		return
+	}
+	items, err := h.db.Top(r.Context(), sqlite.TopFilter{Site: NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: limit, By: by})
 	if err != nil {
 		h.log.Error("top list", "err", err)
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to read the top list")

@@ -1,9 +1,10 @@
-// Package tracker serves the scripts a site embeds: /t.js, the page-view tracker. The
-// scripts are written by hand in plain JavaScript (t.js) and shipped minified (t.min.js,
-// committed, so building tally never needs Node).
-package tracker
+// Package scripts serves the scripts a site embeds: /t.js, the page-view tracker, and
+// /like.js, the like button. They are written by hand in plain JavaScript (t.js, like.js) and
+// shipped minified (t.min.js, like.min.js, committed, so building tally never needs Node).
+package scripts
 
 //go:generate npm exec --yes --package=esbuild@0.28.2 -- esbuild t.js --minify --target=es2017 --legal-comments=none --outfile=t.min.js
+//go:generate npm exec --yes --package=esbuild@0.28.2 -- esbuild like.js --minify --target=es2017 --legal-comments=none --outfile=like.min.js
 
 import (
 	"crypto/sha256"
@@ -15,9 +16,12 @@ import (
 //go:embed t.min.js
 var trackerJS []byte
 
+//go:embed like.min.js
+var likeJS []byte
+
 // Handler serves the embedded scripts.
 type Handler struct {
-	tracker asset
+	tracker, like asset
 }
 
 type asset struct {
@@ -32,12 +36,13 @@ func newAsset(b []byte) asset {
 
 // New returns a Handler for the embedded scripts.
 func New() *Handler {
-	return &Handler{tracker: newAsset(trackerJS)}
+	return &Handler{tracker: newAsset(trackerJS), like: newAsset(likeJS)}
 }
 
-// Register adds GET /t.js to mux.
+// Register adds GET /t.js and GET /like.js to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /t.js", h.tracker)
+	mux.Handle("GET /like.js", h.like)
 }
 
 // ServeHTTP sends the script with a short public cache lifetime, so a new tally version

@@ -1,4 +1,4 @@
-package tracker
+package scripts
 
 import (
 	"bytes"
@@ -24,8 +24,8 @@ func TestTrackerIsSmall(t *testing.T) {
 	}
 }
 
-// TestMinifiedIsUpToDate rebuilds t.min.js from t.js and compares: the committed file is what
-// ships, so it must never drift from the source.
+// TestMinifiedIsUpToDate rebuilds the .min.js files from their sources and compares: the
+// committed files are what ship, so they must never drift from the source.
 func TestMinifiedIsUpToDate(t *testing.T) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -33,30 +33,35 @@ func TestMinifiedIsUpToDate(t *testing.T) {
 		}
 		t.Skip("npm not installed (apt-get install npm); cannot rebuild t.min.js to compare")
 	}
-	out := filepath.Join(t.TempDir(), "t.min.js")
-	cmd := exec.Command("npm", "exec", "--yes", "--package=esbuild@0.28.2", "--",
-		"esbuild", "t.js", "--minify", "--target=es2017", "--legal-comments=none", "--outfile="+out)
-	cmd.Dir = "."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("esbuild: %v\n%s", err, b)
-	}
-	want, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, trackerJS) {
-		t.Error("t.min.js is stale: run go generate ./internal/tracker and commit it")
+	for src, shipped := range map[string][]byte{"t.js": trackerJS, "like.js": likeJS} {
+		out := filepath.Join(t.TempDir(), "out.min.js")
+		cmd := exec.Command("npm", "exec", "--yes", "--package=esbuild@0.28.2", "--",
+			"esbuild", src, "--minify", "--target=es2017", "--legal-comments=none", "--outfile="+out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("esbuild %s: %v\n%s", src, err, b)
+		}
+		want, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want, shipped) {
+			t.Errorf("the minified %s is stale: run go generate ./internal/scripts and commit it", src)
+		}
 	}
 }
 
 func TestServe(t *testing.T) {
 	mux := http.NewServeMux()
 	New().Register(mux)
+	for path, body := range map[string][]byte{"/t.js": trackerJS, "/like.js": likeJS} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), body) || rec.Header().Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Errorf("GET %s: %d, %d bytes, %q", path, rec.Code, rec.Body.Len(), rec.Header().Get("Content-Type"))
+		}
+	}
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/t.js", nil))
-	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), trackerJS) {
-		t.Fatalf("GET /t.js: %d, %d bytes", rec.Code, rec.Body.Len())
-	}
 	for k, want := range map[string]string{
 		"Content-Type":  "text/javascript; charset=utf-8",
 		"Cache-Control": "public, max-age=3600",

@@ -1,4 +1,4 @@
-/*! tally: a view counter without cookies. Source: internal/tracker/t.js */
+/*! tally: a view counter without cookies. Source: internal/scripts/t.js */
 (function (w, d) {
   try {
     var s = d.currentScript, n = navigator, L = location, H = history, KEY = 'tally_ignore';

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/seed"
+)
+
+const importUsage = `Usage:
+  tally import frontmatter DIR --url-pattern 'https://blog.example.com/blogs/{slug}' [--data DIR] [--routes …]
+  tally import csv FILE [--data DIR] [--routes …]
+
+Sets the starting views and likes of items: from the YAML frontmatter (views:, likes:, and
+slug: or else the file name) of every Markdown file under DIR, or from a CSV file with the
+columns url,views,likes. Re-running an import never doubles anything: each item moves by the
+difference from what was imported for it before. Imported views count towards the total only.
+If any row is bad, nothing is imported and every bad row is listed with its line. The server
+must be stopped while importing; counts reach the dashboard with the next flush.`
+
+func runImport(ctx context.Context, e env, c command, args []string) error {
+	kind := ""
+	if len(args) > 0 {
+		kind = args[0]
+	}
+	name := "import"
+	if kind == "frontmatter" || kind == "csv" {
+		name += " " + kind
+	}
+	fs := newFlagSet(name, c.synopsis, e.stderr)
+	data := fs.String("data", "./data", "data directory")
+	routes := fs.String("routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules, as for serve")
+	pattern := fs.String("url-pattern", "", "frontmatter: page URL with {slug}, e.g. https://blog.example.com/blogs/{slug}")
+	flagUsage := fs.Usage
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, importUsage)
+		fmt.Fprintln(e.stderr)
+		flagUsage()
+	}
+	if kind != "frontmatter" && kind != "csv" {
+		fs.Usage()
+		if kind == "-h" || kind == "--help" || kind == "help" {
+			return flag.ErrHelp
+		}
+		return errors.New("import needs frontmatter DIR or csv FILE")
+	}
+	path, err := parseWithArg(fs, args[1:], e.getenv)
+	if err != nil {
+		return err
+	}
+	rt, err := classify.ParseRoutes(*routes)
+	if err != nil {
+		return fmt.Errorf("--routes: %w", err)
+	}
+	rules, err := classify.NewRules(rt, nil)
+	if err != nil {
+		return err
+	}
+
+	var rows []seed.Row
+	switch kind {
+	case "frontmatter":
+		if *pattern == "" {
+			return errors.New("import frontmatter needs --url-pattern, e.g. 'https://blog.example.com/blogs/{slug}'")
+		}
+		var skipped []seed.Skipped
+		rows, skipped, err = seed.Frontmatter(path, *pattern, rules)
+		for _, s := range skipped {
+			fmt.Fprintf(e.stdout, "skipped  %s: %s\n", s.Where, s.Reason)
+		}
+	case "csv":
+		var f *os.File
+		if f, err = os.Open(path); err != nil {
+			return err
+		}
+		defer f.Close()
+		rows, err = seed.CSV(f, filepath.Base(path), rules)
+	}
+	if err != nil {
+		return err
+	}
+	return applySeeds(ctx, e, *data, rows)
+}
+
+// parseWithArg parses flags on either side of one positional argument (the DIR or FILE).
+func parseWithArg(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() == 0 {
+		return "", fmt.Errorf("tally %s needs a path", fs.Name())
+	}
+	arg, rest := fs.Arg(0), fs.Args()[1:]
+	if err := parseFlags(fs, rest, getenv); err != nil {
+		return "", err
+	}
+	return arg, nil
+}
+
+func applySeeds(ctx context.Context, e env, dataDir string, rows []seed.Row) error {
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stdout, "nothing to import")
+		return nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	w, err := bolt.Open(filepath.Join(dataDir, writeModelFile), bolt.Options{LockTimeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrLocked) {
+		return fmt.Errorf("the data directory %s is in use by a running tally server; stop it, import, and start it again", dataDir)
+	}
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	seeds := make([]item.Seed, len(rows))
+	for i, r := range rows {
+		seeds[i] = r.Seed
+	}
+	before, err := w.Seed(ctx, seeds)
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		fmt.Fprintf(e.stdout, "imported %s: views %d (was %d), likes %d (was %d)  [%s]\n",
+			r.URL, r.Seed.Views, before[i].Views, r.Seed.Likes, before[i].Likes, r.Where)
+	}
+	fmt.Fprintf(e.stdout, "%d items imported; they reach the read model with the next flush\n", len(rows))
+	return nil
+}
