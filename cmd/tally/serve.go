@@ -22,6 +22,7 @@ import (
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/scripts"
 	"github.com/tallyhq/tally/internal/session"
@@ -43,6 +44,8 @@ type Main struct {
 	Log    *slog.Logger
 	Stdout io.Writer        // where the generated admin password is printed, once
 	Now    func() time.Time // clock for every rule about days and windows
+	// Metrics, if nil, are made by Open.
+	Metrics *metrics.Metrics
 
 	write    *bolt.Store
 	read     *sqlite.DB
@@ -63,6 +66,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.Stdout == nil {
 		m.Stdout = os.Stdout
+	}
+	if m.Metrics == nil {
+		m.Metrics = metrics.New()
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -105,7 +111,7 @@ func (m *Main) Open(ctx context.Context) error {
 	bgCtx, stop := context.WithCancel(context.Background())
 	m.stopBg = stop
 	m.bg.Go(func() {
-		if n, err := m.snapper.CatchUp(bgCtx); err != nil && bgCtx.Err() == nil {
+		if n, err := m.catchUp(bgCtx); err != nil && bgCtx.Err() == nil {
 			m.Log.Error("snapshot catch-up at start-up failed; the next 00:05 run retries", "err", err)
 		} else if n > 1 {
 			m.Log.Info("caught up on missed snapshots", "days", n)
@@ -165,7 +171,8 @@ func (m *Main) ensurePassword() error {
 }
 
 func (m *Main) openStores(ctx context.Context) error {
-	w, err := bolt.Open(filepath.Join(m.Config.DataDir, writeModelFile), bolt.Options{Now: m.Now, Logger: m.Log})
+	w, err := bolt.Open(filepath.Join(m.Config.DataDir, writeModelFile),
+		bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed})
 	if err != nil {
 		return err
 	}
@@ -175,6 +182,13 @@ func (m *Main) openStores(ctx context.Context) error {
 		return err
 	}
 	m.write, m.read = w, r
+	m.Metrics.Gauge("tally_dirty_items", "Items changed in the write model since the last flush.", func() float64 {
+		n, err := w.DirtyLen(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
 	return nil
 }
 
@@ -182,7 +196,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
 	ingest.New(m.write, ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
-		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap,
+		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, Metrics: m.Metrics,
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
@@ -193,16 +207,31 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.Handle("GET /metrics", m.Metrics.Handler())
 	return mux
 }
 
+// flush runs one flush for the cron, the dashboard, the admin API and shutdown alike.
 func (m *Main) flush(ctx context.Context) (int, error) {
+	start := time.Now()
 	res, err := m.flusher.Run(ctx)
+	m.Metrics.Job("flush", res.Items, time.Since(start), err)
 	return res.Items, err
 }
 
 func (m *Main) snapshot(ctx context.Context, date time.Time) (int, error) {
-	return m.snapper.Run(ctx, date)
+	start := time.Now()
+	n, err := m.snapper.Run(ctx, date)
+	m.Metrics.Job("snapshot", n, time.Since(start), err)
+	return n, err
+}
+
+// catchUp snapshots yesterday and any missed days before it.
+func (m *Main) catchUp(ctx context.Context) (int, error) {
+	start := time.Now()
+	n, err := m.snapper.CatchUp(ctx)
+	m.Metrics.Job("snapshot", n, time.Since(start), err)
+	return n, err
 }
 
 // startCron schedules the jobs in UTC. A job still running when its next turn comes is
@@ -219,7 +248,7 @@ func (m *Main) startCron() error {
 		return fmt.Errorf("schedule flush: %w", err)
 	}
 	if _, err := m.cron.AddFunc(m.Config.SnapshotSchedule, func() {
-		if _, err := m.snapper.CatchUp(context.Background()); err != nil {
+		if _, err := m.catchUp(context.Background()); err != nil {
 			m.Log.Error("scheduled snapshot failed; the next run catches up", "err", err)
 		}
 	}); err != nil {
@@ -255,7 +284,7 @@ func (m *Main) Close() error {
 		}
 	}
 	if m.flusher != nil {
-		if _, err := m.flusher.Run(ctx); err != nil {
+		if _, err := m.flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("final flush: %w", err))
 		}
 	}

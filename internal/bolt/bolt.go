@@ -64,6 +64,9 @@ type Options struct {
 	Now         func() time.Time // clock; default time.Now
 	Logger      *slog.Logger
 	MaxBatch    int // views per transaction at most; default 1024
+	// OnCommit, if set, hears about every write transaction: how many requests it carried and
+	// how long it took, fsync included. It runs on the writer goroutine and must be quick.
+	OnCommit func(requests int, d time.Duration)
 }
 
 // Store is the bbolt write model.
@@ -75,6 +78,7 @@ type Store struct {
 
 	reqs     chan *request
 	sweeps   chan chan int
+	onCommit func(int, time.Duration)
 	quit     chan struct{}
 	done     chan struct{}
 	maxBatch int
@@ -124,6 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		maxBatch: opts.MaxBatch,
+		onCommit: opts.OnCommit,
 		dedup:    make(map[uint64]int64),
 	}
 	if err := s.init(); err != nil {

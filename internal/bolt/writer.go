@@ -122,7 +122,11 @@ func (s *Store) run() {
 					break gather
 				}
 			}
+			start := time.Now()
 			err := s.commit(batch)
+			if s.onCommit != nil {
+				s.onCommit(len(batch), time.Since(start))
+			}
 			for _, r := range batch {
 				r.done <- err
 			}

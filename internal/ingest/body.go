@@ -48,11 +48,12 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // badRequest answers a malformed beacon: 413 when too large, else 400, with a JSON reason.
-func badRequest(w http.ResponseWriter, err error) {
+func (h *Handler) badRequest(w http.ResponseWriter, endpoint string, err error) {
 	status := http.StatusBadRequest
 	if errors.Is(err, errTooLarge) {
 		status = http.StatusRequestEntityTooLarge
 	}
+	h.cfg.Metrics.Rejected(endpoint, status)
 	jsonhttp.Error(w, status, err.Error())
 }
 
@@ -77,14 +78,18 @@ func parsePageURL(s string) (*url.URL, error) {
 // admit checks that a well-formed write for page URL u may come from this request: its site
 // must be allowed and any Origin header must belong to us. It answers 403 itself and reports
 // whether to go on; on success it adds the CORS headers.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request, u *url.URL) bool {
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, endpoint string, u *url.URL) bool {
 	site := item.Site(u)
-	if !h.cfg.Sites.Allowed(site) {
-		jsonhttp.Error(w, http.StatusForbidden, "site not allowed")
-		return false
+	msg := ""
+	switch {
+	case !h.cfg.Sites.Allowed(site):
+		msg = "site not allowed"
+	case !h.originAllowed(r, site):
+		msg = "origin not allowed"
 	}
-	if !h.originAllowed(r, site) {
-		jsonhttp.Error(w, http.StatusForbidden, "origin not allowed")
+	if msg != "" {
+		h.cfg.Metrics.Rejected(endpoint, http.StatusForbidden)
+		jsonhttp.Error(w, http.StatusForbidden, msg)
 		return false
 	}
 	h.cfg.Sites.CORS(w, r)

@@ -28,20 +28,22 @@ const (
 // The session id must be the one the server derives for this very request; a forged or stale
 // one is dropped silently, with the same 204 as a recorded event.
 func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "event"
+	h.cfg.Metrics.Received(endpoint)
 	var b eventBeacon
 	u, sid, err := h.readEvent(r, &b)
 	if err != nil {
-		badRequest(w, err)
+		h.badRequest(w, endpoint, err)
 		return
 	}
-	if !h.admit(w, r, u) {
+	if !h.admit(w, r, endpoint, u) {
 		return
 	}
 	it := item.Item{Site: item.Site(u), Type: b.Name, Slug: b.Target}
-	if v, ok := h.countable(r, u, &it); ok && h.matchesSession(r, sid) {
-		if !h.record(w, r, v) {
-			return
-		}
+	if h.cfg.Sessions != nil && !h.matchesSession(r, sid) {
+		h.cfg.Metrics.Excluded(endpoint, "forged_sid")
+	} else if !h.countAndRecord(w, r, endpoint, u, &it) {
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

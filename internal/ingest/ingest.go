@@ -12,6 +12,7 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sites"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	Sessions *session.Deriver // nil when no salt could be had: nothing is counted
 	Sites    sites.List       // allowed sites; empty allows any
 	LikeCap  int              // likes one visitor may give one item per UTC day; default 16
+	Metrics  *metrics.Metrics // nil records nothing
 	Now      func() time.Time
 	Log      *slog.Logger
 }

@@ -27,47 +27,47 @@ type likeBody struct {
 // ?url=. Every well-formed request is answered with the numbers the button should show,
 // {"user": n, "total": N, "cap": 16}; bots, excluded pages and over-the-cap presses change nothing.
 func (h *Handler) like(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "like"
+	if r.Method != http.MethodGet {
+		h.cfg.Metrics.Received(endpoint)
+	}
 	u, count, err := h.readLike(r)
 	if err != nil {
-		badRequest(w, err)
+		h.badRequest(w, endpoint, err)
 		return
 	}
 	if r.Method == http.MethodGet {
 		h.cfg.Sites.CORS(w, r) // reads answer everyone
-	} else if !h.admit(w, r, u) {
+	} else if !h.admit(w, r, endpoint, u) {
 		return
 	}
 	page := h.cfg.Rules.Route(u)
 	sid := h.sessionOf(r)
 	counts, err := h.rec.Likes(r.Context(), page, sid)
-	if err == nil && r.Method != http.MethodGet && h.likeCounts(r, u) {
-		delta := count
-		if r.Method == http.MethodDelete {
-			delta = -1
+	if err == nil && r.Method != http.MethodGet {
+		if _, reason := h.countable(r, u, nil); reason != classify.Countable {
+			h.cfg.Metrics.Excluded(endpoint, string(reason))
+		} else {
+			delta := count
+			if r.Method == http.MethodDelete {
+				delta = -1
+			}
+			counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: sid, Delta: delta, Cap: h.cfg.LikeCap})
+			if err == nil {
+				h.cfg.Metrics.Counted(endpoint)
+			}
 		}
-		counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: sid, Delta: delta, Cap: h.cfg.LikeCap})
 	}
 	if err != nil {
 		if r.Context().Err() == nil {
 			h.cfg.Log.Error("like", "site", page.Site, "type", page.Type, "err", err)
 		}
+		h.cfg.Metrics.Rejected(endpoint, http.StatusServiceUnavailable)
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, likeResponse{LikeCounts: counts, Cap: h.cfg.LikeCap})
-}
-
-// likeCounts reports whether a like or unlike from this request may change anything: the same
-// rules as a view (no bots, no prefetch, no excluded pages, a salt to tell visitors apart).
-func (h *Handler) likeCounts(r *http.Request, u *url.URL) bool {
-	if h.cfg.Sessions == nil || classify.Request(r) == classify.Prefetch {
-		return false
-	}
-	if _, reason := h.cfg.Rules.Item(u); reason != classify.Countable {
-		return false
-	}
-	return !h.cfg.Bots.IsBot(r.UserAgent())
 }
 
 // readLike reads the page URL and the number of presses from the body or the query.

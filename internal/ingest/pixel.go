@@ -15,19 +15,21 @@ var transparentGIF = []byte{
 // <noscript><img></noscript>. Without ?url= the Referer names the page. It answers a 1×1 GIF
 // that is never cached, so each page view loads it again.
 func (h *Handler) pixel(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "pixel"
+	h.cfg.Metrics.Received(endpoint)
 	raw := r.URL.Query().Get("url")
 	if raw == "" {
 		raw = r.Referer()
 	}
 	u, err := parsePageURL(raw)
 	if err != nil {
-		badRequest(w, err)
+		h.badRequest(w, endpoint, err)
 		return
 	}
-	if !h.admit(w, r, u) {
+	if !h.admit(w, r, endpoint, u) {
 		return
 	}
-	if v, ok := h.countable(r, u, nil); ok && !h.record(w, r, v) {
+	if !h.countAndRecord(w, r, endpoint, u, nil) {
 		return
 	}
 	w.Header().Set("Content-Type", "image/gif")

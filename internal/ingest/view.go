@@ -26,6 +26,8 @@ type sidResponse struct {
 // site that is not ours get 403; every other beacon gets the same 200 with the caller's session
 // id, whether it was counted or not, so a bot cannot tell that it was recognised.
 func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
+	const endpoint = "view"
+	h.cfg.Metrics.Received(endpoint)
 	var b viewBeacon
 	err := decodeBody(r, &b)
 	var u *url.URL
@@ -36,17 +38,31 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("referrer too long")
 	}
 	if err != nil {
-		badRequest(w, err)
+		h.badRequest(w, endpoint, err)
 		return
 	}
-	if !h.admit(w, r, u) {
+	if !h.admit(w, r, endpoint, u) {
 		return
 	}
-	v, counted := h.countable(r, u, nil)
-	if counted && !h.record(w, r, v) {
+	if !h.countAndRecord(w, r, endpoint, u, nil) {
 		return
 	}
 	h.writeSID(w, r)
+}
+
+// countAndRecord records the beacon for page u if it counts (see countable), and notes the
+// outcome in the metrics. It returns false only when recording failed and it answered 503.
+func (h *Handler) countAndRecord(w http.ResponseWriter, r *http.Request, endpoint string, u *url.URL, it *item.Item) bool {
+	v, reason := h.countable(r, u, it)
+	if reason != classify.Countable {
+		h.cfg.Metrics.Excluded(endpoint, string(reason))
+		return true
+	}
+	if !h.record(w, r, endpoint, v) {
+		return false
+	}
+	h.cfg.Metrics.Counted(endpoint)
+	return true
 }
 
 // sessionOf derives the caller's session id today; zero when no salt is configured.
@@ -73,22 +89,32 @@ func (h *Handler) sid(w http.ResponseWriter, r *http.Request) {
 	h.writeSID(w, r)
 }
 
+// noSalt is why nothing is counted when no salt could be had.
+const noSalt classify.Reason = "no_salt"
+
 // countable classifies a beacon for page u, cheapest check first: the request, the page, the
 // User-Agent. For a countable one it returns the view to record, with the item mapped from u
-// unless it is given. The IP and User-Agent go into the session ids and nowhere else.
-func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.View, bool) {
-	if h.cfg.Sessions == nil || classify.Request(r) != classify.Countable {
-		return item.View{}, false
+// unless it is given; otherwise why it does not count. The IP and User-Agent go into the
+// session ids and nowhere else.
+func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.View, classify.Reason) {
+	if reason := classify.Request(r); reason != classify.Countable {
+		return item.View{}, reason
 	}
 	page, reason := h.cfg.Rules.Item(u)
 	if reason != classify.Countable {
-		return item.View{}, false
+		return item.View{}, reason
 	}
 	if it != nil {
 		page = *it
 	}
-	if !page.Valid() || h.cfg.Bots.IsBot(r.UserAgent()) {
-		return item.View{}, false
+	if !page.Valid() {
+		return item.View{}, classify.IgnoredPath
+	}
+	if h.cfg.Bots.IsBot(r.UserAgent()) {
+		return item.View{}, classify.Bot
+	}
+	if h.cfg.Sessions == nil {
+		return item.View{}, noSalt
 	}
 	now := h.cfg.Now().UTC()
 	ip, ua := h.cfg.IPs.IP(r).String(), r.UserAgent()
@@ -96,7 +122,7 @@ func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.Vi
 	if prev, ok := previousDay(now); ok {
 		v.Previous = h.cfg.Sessions.ID(ip, ua, prev)
 	}
-	return v, true
+	return v, classify.Countable
 }
 
 // previousDay returns a time on the day before now while yesterday's ids are still honoured.
@@ -110,11 +136,15 @@ func previousDay(now time.Time) (time.Time, bool) {
 
 // record makes v durable. It answers 503 itself and returns false if that failed: the only
 // time a visitor sees an error, so the client may retry. Never 500 over analytics.
-func (h *Handler) record(w http.ResponseWriter, r *http.Request, v item.View) bool {
-	if _, err := h.rec.Record(r.Context(), v); err != nil {
+func (h *Handler) record(w http.ResponseWriter, r *http.Request, endpoint string, v item.View) bool {
+	start := time.Now()
+	_, err := h.rec.Record(r.Context(), v)
+	h.cfg.Metrics.Recorded(time.Since(start))
+	if err != nil {
 		if r.Context().Err() == nil {
 			h.cfg.Log.Error("record view", "site", v.Item.Site, "type", v.Item.Type, "err", err)
 		}
+		h.cfg.Metrics.Rejected(endpoint, http.StatusServiceUnavailable)
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
 		return false
 	}
