@@ -13,13 +13,16 @@ import (
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
+// errServerRunning means a running server holds the data directory.
+var errServerRunning = errors.New("in use by a running tally server")
+
 // openBoth opens both stores of dataDir for a one-off job. If a running server holds the
 // write model, it says so within a few seconds instead of waiting.
 func openBoth(ctx context.Context, dataDir string) (*bolt.Store, *sqlite.DB, error) {
 	w, err := bolt.Open(filepath.Join(dataDir, writeModelFile), bolt.Options{LockTimeout: 2 * time.Second})
 	if errors.Is(err, bolt.ErrLocked) {
-		return nil, nil, fmt.Errorf("the data directory %s is in use by a running tally server; "+
-			"run the job through it instead: curl -u admin:PASSWORD -X POST http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", dataDir)
+		return nil, nil, fmt.Errorf("the data directory %s is %w; "+
+			"run the job through it instead: curl -u admin:PASSWORD -X POST http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", dataDir, errServerRunning)
 	}
 	if err != nil {
 		return nil, nil, err

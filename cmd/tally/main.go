@@ -6,6 +6,8 @@
 //	tally top        print the most viewed items
 //	tally passwd     set a new admin password
 //	tally import     seed starting views and likes from frontmatter or CSV
+//	tally backup     copy the data directory consistently, even while serving
+//	tally restore    put a backup back
 //
 // This package only parses flags and wires the internal packages together.
 package main
@@ -42,6 +44,8 @@ var commands = []command{
 	{"top", "Print the most viewed items from the read model (as of the last flush).", runTop},
 	{"passwd", "Set a new admin password, read from standard input (empty: generate one and print it).", runPasswd},
 	{"import", "Set starting views and likes from Markdown frontmatter or a CSV file (tally import --help).", runImport},
+	{"backup", "Copy both stores, the salt and the password hash into a new folder: tally backup DIR. Works while the server runs (through its admin API).", runBackup},
+	{"restore", "Put a backup made by tally backup back into the data directory (the server must be stopped): tally restore DIR.", runRestore},
 }
 
 func main() {

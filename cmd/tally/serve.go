@@ -17,6 +17,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/flush"
@@ -35,6 +36,7 @@ import (
 const (
 	writeModelFile = "write.db"
 	readModelFile  = "read.db"
+	serverURLFile  = "server.url" // where a running server listens, for tally backup
 )
 
 // Main is a running tally server: both stores, the HTTP server and the cron jobs. Tests start
@@ -117,6 +119,10 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Log.Info("caught up on missed snapshots", "days", n)
 		}
 	})
+	// tally backup finds the running server here, to ask it for a consistent copy.
+	if err := os.WriteFile(filepath.Join(m.Config.DataDir, serverURLFile), []byte(m.URL()+"\n"), 0o600); err != nil {
+		m.Log.Warn("cannot note the server address for tally backup", "err", err)
+	}
 	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
 		"flush", m.Config.FlushSchedule, "snapshot", m.Config.SnapshotSchedule)
 	m.Log.Info("dashboard: " + m.URL() + "/ops/views (log in with the admin password)")
@@ -201,7 +207,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
 	ops.New(ops.Config{
-		DataDir: m.Config.DataDir, DB: m.read, Jobs: ops.Jobs{Flush: m.flush, Snapshot: m.snapshot},
+		DataDir: m.Config.DataDir, DB: m.read, Jobs: ops.Jobs{Flush: m.flush, Snapshot: m.snapshot, Backup: m.backupTo},
 		IPs: m.Config.TrustedProxies, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
 	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +295,14 @@ func (m *Main) Close() error {
 		}
 	}
 	errs = append(errs, m.closeStores())
+	os.Remove(filepath.Join(m.Config.DataDir, serverURLFile))
 	return errors.Join(errs...)
+}
+
+// backupTo writes a consistent backup into dest: the read model first, so it is never ahead of
+// the write model; a restore then flushes every item again to make the two agree exactly.
+func (m *Main) backupTo(ctx context.Context, dest string) (backup.Manifest, error) {
+	return backup.Make(ctx, dest, backupParts(m.Config.DataDir, m.read, m.write), m.Now())
 }
 
 func (m *Main) closeStores() error {

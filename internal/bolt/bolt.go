@@ -281,3 +281,21 @@ func dedupHash(sid session.ID, itemKey []byte) uint64 {
 	}
 	return h
 }
+
+// Check verifies the consistency of the bbolt file at path, opened read-only; for restores.
+func Check(path string) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("check write model %s: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("check write model %s: %w", path, err)
+		}
+		if tx.Bucket(bucketItems) == nil {
+			return fmt.Errorf("check write model %s: not a tally write model", path)
+		}
+		return nil
+	})
+}

@@ -131,3 +131,39 @@ func latestOnOrBefore(hc *bbolt.Cursor, itemKey []byte, d uint32) ([]byte, bool)
 	}
 	return v, true
 }
+
+// BackupTo writes a consistent copy of the write model to path, while writes go on.
+func (s *Store) BackupTo(ctx context.Context, path string) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return tx.CopyFile(path, 0o600)
+	})
+	if err != nil {
+		return fmt.Errorf("back up write model: %w", err)
+	}
+	return nil
+}
+
+// MarkAllDirty marks every item for the next flush, so that after a restore the read model
+// is rewritten from the write model whatever moment each was copied at.
+func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		dirty := tx.Bucket(bucketDirty)
+		mark, err := dirty.NextSequence()
+		if err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint64(nil, mark)
+		return tx.Bucket(bucketItems).ForEach(func(k, _ []byte) error {
+			n++
+			return dirty.Put(append([]byte(nil), k...), v)
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark all items dirty: %w", err)
+	}
+	return n, ctx.Err()
+}

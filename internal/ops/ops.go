@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
@@ -20,6 +21,8 @@ import (
 type Jobs struct {
 	Flush    func(ctx context.Context) (int, error)
 	Snapshot func(ctx context.Context, date time.Time) (int, error)
+	// Backup writes a consistent backup of both stores and the secrets into dest.
+	Backup func(ctx context.Context, dest string) (backup.Manifest, error)
 }
 
 // Config is what the owner's side needs.
@@ -81,6 +84,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	api("GET /ops/api/items/trend", h.apiTrend)
 	api("GET /ops/api/export/items.csv", h.exportItems)
 	api("GET /ops/api/export/daily.csv", h.exportDaily)
+	api("GET /ops/api/backup", h.apiBackup)
 
 	// Browsers' cross-site state-changing requests are refused before any handler runs, even
 	// if the browser would attach cached Basic credentials or the session cookie.

@@ -173,3 +173,26 @@ func TestCatchUpFillsMissedDays(t *testing.T) {
 		t.Errorf("a catch-up with nothing missed re-ran %d days, want just yesterday", n)
 	}
 }
+
+func TestClockJumpsDoNotCorruptTheSeries(t *testing.T) {
+	d1 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	e := newEnv(t, d1)
+	e.viewAt(t, d1.Add(23*time.Hour), "a", "v1") // Nov 20: 1
+
+	// Forwards: the clock leaps from Nov 20 to Nov 23, skipping two days.
+	e.viewAt(t, d1.AddDate(0, 0, 3).Add(time.Hour), "a", "v2") // Nov 23: 2
+	// Backwards: NTP steps it back to Nov 22 23:59; the view still belongs to Nov 23.
+	e.viewAt(t, d1.AddDate(0, 0, 3).Add(-time.Minute), "a", "v3") // still Nov 23: 3
+
+	e.clk.Set(d1.AddDate(0, 0, 4).Add(5 * time.Minute)) // Nov 24 00:05
+	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
+		date, _ := ParseDate(d)
+		if _, err := e.s.Run(context.Background(), date); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "[a 2026-11-20 1/1 a 2026-11-21 1/1 a 2026-11-22 1/1 a 2026-11-23 3/3]"
+	if got := fmt.Sprint(daily(t, e.path)); got != want {
+		t.Errorf("daily = %s, want %s (cumulative, never decreasing, no view in a skipped day)", got, want)
+	}
+}

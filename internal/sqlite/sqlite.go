@@ -102,3 +102,24 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (db *DB) timestamp() string {
 	return db.now().UTC().Format(time.RFC3339)
 }
+
+// BackupTo writes a consistent, compacted copy of the read model to path (VACUUM INTO), while
+// reads go on. It takes the writer connection for its duration.
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("back up read model: %w", err)
+	}
+	return nil
+}
+
+// Check runs SQLite's integrity check.
+func (db *DB) Check(ctx context.Context) error {
+	var res string
+	if err := db.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("check read model: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("check read model: %s", res)
+	}
+	return nil
+}
