@@ -27,6 +27,9 @@ type Config struct {
 	SnapshotSchedule string
 	ShutdownTimeout  time.Duration
 	LikeCap          int
+	RateLimit        float64 // requests per second per client address; 0 disables
+	RateBurst        int
+	SessionCap       int // views one session may add to one item per minute; 0 disables
 }
 
 // serveFlags holds the raw flag values before validation.
@@ -35,6 +38,8 @@ type serveFlags struct {
 	ignorePaths, routes, flushSchedule, snapshotSch string
 	shutdownTimeout                                 time.Duration
 	likeCap                                         int
+	rateLimit                                       float64
+	rateBurst, sessionCap                           int
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -50,13 +55,16 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.snapshotSch, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
 	fs.IntVar(&f.likeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
+	fs.Float64Var(&f.rateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
+	fs.IntVar(&f.rateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
+	fs.IntVar(&f.sessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
 }
 
 // config validates the flags into a Config.
 func (f *serveFlags) config() (Config, error) {
 	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, AdminPassword: f.adminPassword,
 		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout,
-		LikeCap: f.likeCap}
+		LikeCap: f.likeCap, RateLimit: f.rateLimit, RateBurst: f.rateBurst, SessionCap: f.sessionCap}
 	var err error
 	if c.TrustedProxies, err = clientip.ParseTrusted(f.trusted); err != nil {
 		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
@@ -75,6 +83,9 @@ func (f *serveFlags) config() (Config, error) {
 		if _, err := cron.ParseStandard(spec); err != nil {
 			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
 		}
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0 {
+		return Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")
 	}
 	if c.LikeCap < 1 || c.LikeCap > 255 {
 		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")

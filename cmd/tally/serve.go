@@ -23,6 +23,7 @@ import (
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/scripts"
@@ -30,6 +31,14 @@ import (
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
 	"github.com/tallyhq/tally/internal/top"
+)
+
+// Memory bounds of the limits: about 2×100,000 client limiters (~20 MB at most) and 1,000,000
+// session-item counters per minute (~40 MB at most); beyond them a flood is let through
+// uncounted by the limits but still bounded by the other one.
+const (
+	maxTrackedClients  = 100_000
+	maxTrackedSessions = 1_000_000
 )
 
 // File names inside the data directory.
@@ -203,6 +212,8 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	ingest.New(m.write, ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, Metrics: m.Metrics,
+		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
+		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)

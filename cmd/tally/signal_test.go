@@ -48,7 +48,8 @@ type process struct {
 // startTally runs `tally serve` on a free loopback port and waits until it listens.
 func startTally(t *testing.T, bin, dir string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--admin-password", testPassword)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--admin-password", testPassword,
+		"--trusted-proxies", "127.0.0.1/32")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +108,10 @@ func startLoad(base, pageURL string, workers, perWorker int) *load {
 				default:
 				}
 				req, _ := http.NewRequest("POST", base+"/api/view", strings.NewReader(`{"url":"`+pageURL+`"}`))
-				// Without --trusted-proxies every client is 127.0.0.1: vary the User-Agent.
-				req.Header.Set("User-Agent", fmt.Sprintf("%s Visitor/%d-%d", chromeUA, w, i))
+				// Distinct visitors, as a proxy in front would report them: one view each, so
+				// neither the per-client rate limit nor the session cap applies.
+				req.Header.Set("User-Agent", chromeUA)
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", w, i>>8&255, i&255))
 				l.sent.Add(1)
 				resp, err := client.Do(req)
 				if err != nil {

@@ -5,6 +5,7 @@ package ingest
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sites"
@@ -36,12 +38,17 @@ type Config struct {
 	Metrics  *metrics.Metrics // nil records nothing
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Clients limits requests per client address, before any costly work; nil: no limit.
+	Clients *limit.Clients
+	// SessionCap limits the views one session adds to one item per minute; nil: no cap.
+	SessionCap *limit.PerMinute
 }
 
 // Handler serves the beacon and live-count endpoints.
 type Handler struct {
-	rec Recorder
-	cfg Config
+	rec  Recorder
+	cfg  Config
+	seed maphash.Seed // for session-cap keys
 }
 
 // New returns a Handler recording into rec.
@@ -55,7 +62,7 @@ func New(rec Recorder, cfg Config) *Handler {
 	if cfg.LikeCap <= 0 {
 		cfg.LikeCap = DefaultLikeCap
 	}
-	return &Handler{rec: rec, cfg: cfg}
+	return &Handler{rec: rec, cfg: cfg, seed: maphash.MakeSeed()}
 }
 
 // Register adds the handler's routes to mux.

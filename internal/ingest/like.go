@@ -45,7 +45,11 @@ func (h *Handler) like(w http.ResponseWriter, r *http.Request) {
 	sid := h.sessionOf(r)
 	counts, err := h.rec.Likes(r.Context(), page, sid)
 	if err == nil && r.Method != http.MethodGet {
-		if _, reason := h.countable(r, u, nil); reason != classify.Countable {
+		reason := rateLimited
+		if h.allowClient(r) {
+			_, reason = h.countable(r, u, nil)
+		}
+		if reason != classify.Countable {
 			h.cfg.Metrics.Excluded(endpoint, string(reason))
 		} else {
 			delta := count

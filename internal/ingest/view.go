@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"hash/maphash"
 	"net/http"
 	"net/url"
 	"time"
@@ -50,10 +51,25 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	h.writeSID(w, r)
 }
 
-// countAndRecord records the beacon for page u if it counts (see countable), and notes the
-// outcome in the metrics. It returns false only when recording failed and it answered 503.
+// Reasons for not counting that are not about the request itself.
+const (
+	rateLimited classify.Reason = "rate_limited"
+	sessionCap  classify.Reason = "session_cap"
+)
+
+// countAndRecord records the beacon for page u if it counts (see countable) and the limits
+// allow, and notes the outcome in the metrics. The client's rate limit comes first, before any
+// costly work; the session cap last, once the session is known. It returns false only when
+// recording failed and it answered 503.
 func (h *Handler) countAndRecord(w http.ResponseWriter, r *http.Request, endpoint string, u *url.URL, it *item.Item) bool {
+	if !h.allowClient(r) {
+		h.cfg.Metrics.Excluded(endpoint, string(rateLimited))
+		return true
+	}
 	v, reason := h.countable(r, u, it)
+	if reason == classify.Countable && !h.cfg.SessionCap.Allow(h.capKey(v), h.cfg.Now()) {
+		reason = sessionCap
+	}
 	if reason != classify.Countable {
 		h.cfg.Metrics.Excluded(endpoint, string(reason))
 		return true
@@ -87,6 +103,20 @@ func (h *Handler) writeSID(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) sid(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Sites.CORS(w, r)
 	h.writeSID(w, r)
+}
+
+// allowClient applies the per-client rate limit.
+func (h *Handler) allowClient(r *http.Request) bool {
+	return h.cfg.Clients.Allow(h.cfg.IPs.IP(r), h.cfg.Now())
+}
+
+// capKey identifies a session and an item for the per-minute cap.
+func (h *Handler) capKey(v item.View) uint64 {
+	var m maphash.Hash
+	m.SetSeed(h.seed)
+	m.Write(v.Session[:])
+	m.Write(v.Item.Key())
+	return m.Sum64()
 }
 
 // noSalt is why nothing is counted when no salt could be had.
