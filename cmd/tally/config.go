@@ -21,6 +21,7 @@ type Config struct {
 	TrustedProxies   *clientip.Resolver
 	Sites            sites.List
 	Salt             string
+	SaltRotation     string // "none" or "daily"
 	AdminPassword    string
 	Rules            *classify.Rules
 	FlushSchedule    string
@@ -35,6 +36,7 @@ type Config struct {
 // serveFlags holds the raw flag values before validation.
 type serveFlags struct {
 	addr, data, trusted, sites, salt, adminPassword string
+	saltRotation                                    string
 	ignorePaths, routes, flushSchedule, snapshotSch string
 	shutdownTimeout                                 time.Duration
 	likeCap                                         int
@@ -48,6 +50,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For / CF-Connecting-IP is believed")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")
 	fs.StringVar(&f.salt, "salt", "", "secret salt for session ids; empty: generated once and kept in DATA/salt")
+	fs.StringVar(&f.saltRotation, "salt-rotation", "none", "none: one salt kept for good; daily: a new random salt each UTC day, destroyed at 00:30 the next day")
 	fs.StringVar(&f.adminPassword, "admin-password", "", "admin password; empty: generated on first start and printed once")
 	fs.StringVar(&f.ignorePaths, "ignore-paths", "", "comma-separated path globs never counted, e.g. /drafts/**,/preview-*")
 	fs.StringVar(&f.routes, "routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules PATTERN=TYPE; / is always home, other paths are page")
@@ -62,7 +65,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 
 // config validates the flags into a Config.
 func (f *serveFlags) config() (Config, error) {
-	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, AdminPassword: f.adminPassword,
+	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, SaltRotation: f.saltRotation, AdminPassword: f.adminPassword,
 		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout,
 		LikeCap: f.likeCap, RateLimit: f.rateLimit, RateBurst: f.rateBurst, SessionCap: f.sessionCap}
 	var err error
@@ -83,6 +86,12 @@ func (f *serveFlags) config() (Config, error) {
 		if _, err := cron.ParseStandard(spec); err != nil {
 			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
 		}
+	}
+	switch {
+	case c.SaltRotation != "none" && c.SaltRotation != "daily":
+		return Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
+	case c.SaltRotation == "daily" && c.Salt != "":
+		return Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0 {
 		return Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")

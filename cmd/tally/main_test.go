@@ -542,3 +542,36 @@ func TestNoPIIAtRest(t *testing.T) {
 		}
 	}
 }
+
+func TestDailySaltRotation(t *testing.T) {
+	dir := t.TempDir()
+	hello := "https://example.com/blogs/hello"
+	app := newTestApp(t, dir, "--salt-rotation", "daily")
+	app.beacon(t, hello, "198.51.100.1", chromeUA)
+	app.close(t)
+
+	// Restarted the same day: the visitor is still known.
+	app = newTestApp(t, dir, "--salt-rotation", "daily")
+	app.clk.Add(5 * time.Minute)
+	app.beacon(t, hello, "198.51.100.1", chromeUA)
+	var c counts
+	app.getJSON(t, "/api/counts?url="+hello, &c)
+	if c.Unique != 1 || c.Total != 2 {
+		t.Errorf("after a restart the same day: %+v, want unique 1 of 2", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "salt")); !os.IsNotExist(err) {
+		t.Errorf("daily rotation wrote a permanent salt file: %v", err)
+	}
+
+	// The next day, past 00:30: yesterday's salt is gone from the disk.
+	app.clk.Set(time.Date(2026, 11, 25, 0, 31, 0, 0, time.UTC))
+	app.beacon(t, hello, "198.51.100.1", chromeUA)
+	salts, _ := os.ReadDir(filepath.Join(dir, "salts"))
+	if len(salts) != 1 || salts[0].Name() != "2026-11-25" {
+		t.Errorf("salts on disk the next day: %v, want only 2026-11-25", salts)
+	}
+	app.getJSON(t, "/api/counts?url="+hello, &c)
+	if c.Unique != 2 {
+		t.Errorf("the next day the visitor is new: unique %d, want 2", c.Unique)
+	}
+}

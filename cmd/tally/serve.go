@@ -144,6 +144,16 @@ func (m *Main) URL() string { return "http://" + m.listener.Addr().String() }
 // loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
 // is counted, since an unsalted id could be reversed by anyone who knows an IP.
 func (m *Main) loadSalt() *session.Deriver {
+	if m.Config.SaltRotation == "daily" {
+		d, err := session.NewRotating(m.Config.DataDir, m.Now)
+		if err != nil {
+			m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
+			return nil
+		}
+		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
+			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
+		return d
+	}
 	salt := []byte(m.Config.Salt)
 	if len(salt) == 0 {
 		var created bool

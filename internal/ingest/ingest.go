@@ -101,7 +101,3 @@ func (h *Handler) originAllowed(r *http.Request, site string) bool {
 
 // DefaultLikeCap is how many likes one visitor may give one item per UTC day.
 const DefaultLikeCap = 16
-
-// previousDayGrace is how long after midnight UTC yesterday's session id is still recognised:
-// the length of the dedup window, so a reader crossing midnight is not counted twice.
-const previousDayGrace = 30 * time.Minute

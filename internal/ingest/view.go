@@ -158,7 +158,7 @@ func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.Vi
 // previousDay returns a time on the day before now while yesterday's ids are still honoured.
 func previousDay(now time.Time) (time.Time, bool) {
 	midnight := now.Truncate(24 * time.Hour)
-	if now.Sub(midnight) >= previousDayGrace {
+	if now.Sub(midnight) >= session.PreviousDayGrace {
 		return time.Time{}, false
 	}
 	return midnight.Add(-time.Nanosecond), true

@@ -5,6 +5,9 @@
 // because the salt is secret, a stored id cannot be walked back to an IP address. The inputs are
 // never kept: callers pass them in, get an ID back, and drop them.
 //
+// In the rotating mode each UTC day has its own random salt, destroyed half an hour after the
+// day ends; then not even the owner can link a stored id to an address.
+//
 // This package imports nothing else of tally's, so it can be read and tested alone.
 package session
 
@@ -36,9 +39,11 @@ func ParseID(s string) (ID, error) {
 	return id, nil
 }
 
-// Deriver computes session ids with one secret salt.
+// Deriver computes session ids: with one secret salt (NewDeriver), or with a fresh salt each
+// UTC day that is destroyed soon after (NewRotating).
 type Deriver struct {
 	salt []byte
+	rot  *rotation
 }
 
 // NewDeriver returns a Deriver for salt. An empty salt is refused: without a secret the id could
@@ -52,6 +57,10 @@ func NewDeriver(salt []byte) (*Deriver, error) {
 
 // ID derives the session id of a visitor with this ip and userAgent at time t (taken in UTC).
 func (d *Deriver) ID(ip, userAgent string, t time.Time) ID {
+	salt := d.salt
+	if d.rot != nil {
+		salt = d.rot.saltFor(t)
+	}
 	// A stack buffer keeps the common case free of allocations; long User-Agents spill to the heap.
 	var buf [512]byte
 	b := append(buf[:0], ip...)
@@ -60,7 +69,7 @@ func (d *Deriver) ID(ip, userAgent string, t time.Time) ID {
 	b = append(b, '|')
 	b = t.UTC().AppendFormat(b, time.DateOnly)
 	b = append(b, '|')
-	b = append(b, d.salt...)
+	b = append(b, salt...)
 	sum := sha256.Sum256(b)
 	var id ID
 	copy(id[:], sum[:len(id)])

@@ -124,3 +124,16 @@ func BenchmarkID(b *testing.B) {
 		d.ID("203.0.113.7", ua, at)
 	}
 }
+
+func BenchmarkIDRotating(b *testing.B) {
+	d, err := NewRotating(b.TempDir(), time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	at := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		d.ID("203.0.113.7", ua, at)
+	}
+}

@@ -1,0 +1,147 @@
+package session
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PreviousDayGrace is how long after midnight UTC yesterday's session ids are still honoured:
+// as long as the dedup window, so a reader who crosses midnight is not counted twice. In
+// rotating mode, yesterday's salt is destroyed when it ends.
+const PreviousDayGrace = 30 * time.Minute
+
+// SaltDir holds the daily salts of the rotating mode, inside the data directory.
+const SaltDir = "salts"
+
+// rotation gives each UTC day its own random salt and destroys it once the day and its grace
+// period are over, so that no id stored then can ever be linked to an address again, even by
+// someone who holds the data directory.
+type rotation struct {
+	dir     string
+	now     func() time.Time
+	mu      sync.RWMutex
+	salts   map[int64][]byte // UTC day number (days since 1970-01-01) → salt
+	purgeAt atomic.Int64     // unix ns when the next salt must go
+}
+
+// NewRotating returns a Deriver whose salt changes every UTC day. Today's salt is kept in
+// dir/salts (mode 0600) so a restart the same day does not make every visitor new; salts of
+// past days are destroyed at once.
+func NewRotating(dir string, now func() time.Time) (*Deriver, error) {
+	r := &rotation{dir: filepath.Join(dir, SaltDir), now: now, salts: map[int64][]byte{}}
+	if err := os.MkdirAll(r.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("session: salt directory: %w", err)
+	}
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		return nil, fmt.Errorf("session: read salts: %w", err)
+	}
+	for _, e := range entries {
+		t, err := time.Parse(time.DateOnly, e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(r.dir, e.Name()))
+		if err != nil || len(b) < 16 {
+			return nil, fmt.Errorf("session: salt %s unreadable or too short", e.Name())
+		}
+		r.salts[dayNumber(t)] = b
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.purge(now().UTC()); err != nil {
+		return nil, err
+	}
+	return &Deriver{rot: r}, nil
+}
+
+// saltFor returns the salt of t's UTC day. A day whose salt is gone or was never made gets a
+// throwaway salt: its ids match nothing, which is the point.
+func (r *rotation) saltFor(t time.Time) []byte {
+	if t.UnixNano() >= r.purgeAt.Load() {
+		r.mu.Lock()
+		r.purge(t.UTC())
+		r.mu.Unlock()
+	}
+	day := dayNumber(t)
+	r.mu.RLock()
+	s, ok := r.salts[day]
+	r.mu.RUnlock()
+	if ok {
+		return s
+	}
+	return r.create(day)
+}
+
+func (r *rotation) create(day int64) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.salts[day]; ok {
+		return s
+	}
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	if day < dayNumber(r.now()) {
+		return salt // a past day: never kept
+	}
+	if err := writeSalt(filepath.Join(r.dir, dayName(day)), salt); err != nil {
+		// Counting goes on with the salt in memory; a restart today would start sessions anew.
+		return salt
+	}
+	r.salts[day] = salt
+	return salt
+}
+
+func writeSalt(path string, salt []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(salt); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// purge destroys every salt older than yesterday, and yesterday's once the grace period after
+// midnight is over, then notes when the next one is due. r.mu must be held.
+func (r *rotation) purge(now time.Time) error {
+	midnight := now.Truncate(24 * time.Hour)
+	keepFrom := dayNumber(midnight) - 1
+	next := midnight.Add(PreviousDayGrace)
+	if now.Sub(midnight) >= PreviousDayGrace {
+		keepFrom = dayNumber(midnight)
+		next = midnight.AddDate(0, 0, 1).Add(PreviousDayGrace)
+	}
+	var errs []error
+	for day, salt := range r.salts {
+		if day >= keepFrom {
+			continue
+		}
+		clear(salt) // what Go allows: overwrite the bytes before letting go
+		delete(r.salts, day)
+		if err := os.Remove(filepath.Join(r.dir, dayName(day))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("session: destroy salt %s: %w", dayName(day), err))
+		}
+	}
+	r.purgeAt.Store(next.UnixNano())
+	return errors.Join(errs...)
+}
+
+// dayNumber is t's UTC day as days since 1970-01-01.
+func dayNumber(t time.Time) int64 { return t.Unix() / 86400 }
+
+// dayName is a day number as YYYY-MM-DD, the salt's file name.
+func dayName(day int64) string { return time.Unix(day*86400, 0).UTC().Format(time.DateOnly) }
