@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -479,9 +480,10 @@ func TestBadConfigIsRefused(t *testing.T) {
 	}
 }
 
-// TestNoPIIAtRest sends views, a bot, a malformed beacon and admin calls from a known IP and
-// User-Agent, runs every job, stops the server, and then looks for that IP and User-Agent in
-// every byte of the data directory and of everything tally printed.
+// TestNoPIIAtRest uses every endpoint from a known IP and User-Agent — views, events, the sid,
+// the pixel, likes, counts, login attempts right and wrong, Basic auth, malformed and refused
+// requests, the dashboard — runs every job, stops the server, and then looks for that IP and
+// User-Agent in every byte of the data directory, of everything tally printed, and of /metrics.
 func TestNoPIIAtRest(t *testing.T) {
 	const (
 		ip    = "203.0.113.77"
@@ -489,27 +491,59 @@ func TestNoPIIAtRest(t *testing.T) {
 		ua    = chromeUA + " " + probe
 	)
 	dir := t.TempDir()
-	app := newTestApp(t, dir)
-	for _, u := range []string{"https://example.com/blogs/a", "https://example.com/", "https://example.com/about"} {
-		if code := app.beacon(t, u, ip, ua); code != 200 {
-			t.Fatalf("beacon %s: %d", u, code)
+	app := newTestApp(t, dir, "--salt-rotation", "daily")
+	do := func(method, path, contentType, body string, header map[string]string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, app.URL()+path, strings.NewReader(body))
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("X-Forwarded-For", ip)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	page := "https://example.com/blogs/a"
+	for _, u := range []string{page, "https://example.com/", "https://example.com/about"} {
+		if code, _ := do("POST", "/api/view", "text/plain", `{"url":"`+u+`","referrer":"https://ref.example.org/`+probe+`"}`, nil); code != 200 {
+			t.Fatalf("view %s: %d", u, code)
 		}
 	}
-	app.beacon(t, "https://example.com/blogs/a", ip, "Googlebot/2.1 "+probe)
-	req, _ := http.NewRequest("POST", app.URL()+"/api/view", strings.NewReader("not json"))
-	req.Header.Set("User-Agent", ua)
-	req.Header.Set("X-Forwarded-For", ip)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+	_, sidBody := do("GET", "/api/sid", "", "", nil)
+	var sid struct{ SID string }
+	json.Unmarshal([]byte(sidBody), &sid)
+	do("POST", "/api/event", "application/json", `{"url":"`+page+`","name":"resume_download","target":"cv.pdf","sid":"`+sid.SID+`"}`, nil)
+	do("POST", "/api/event", "application/json", `{"url":"`+page+`","name":"resume_download","target":"cv.pdf","sid":"`+strings.Repeat("ab", 16)+`"}`, nil)
+	do("GET", "/api/view.gif?url=https://example.com/blogs/pixel", "", "", nil)
+	do("POST", "/api/like", "application/json", `{"url":"`+page+`","count":3}`, nil)
+	do("DELETE", "/api/like", "application/json", `{"url":"`+page+`"}`, nil)
+	do("GET", "/api/like?url="+page, "", "", nil)
+	do("GET", "/api/counts?url="+page, "", "", nil)
+	do("GET", "/api/top", "", "", nil)
+	do("POST", "/api/view", "text/plain", "not json "+probe, nil)
+	do("POST", "/api/view", "text/plain", `{"url":"`+page+`"}`, map[string]string{"Origin": "https://evil.example.net"})
+	do("POST", "/api/view", "text/plain", `{"url":"`+page+`"}`, map[string]string{"User-Agent": "Googlebot/2.1 " + probe})
+	do("POST", "/ops/login", "application/x-www-form-urlencoded", "password=wrong&csrf=x", nil)
+	for range 7 { // into the login throttle
+		do("GET", "/ops/api/summary", "", "", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:wrong-"+probe))})
 	}
-	app.admin(t, "/ops/api/flush", "wrong-password")
 	app.admin(t, "/ops/api/flush", testPassword)
 	app.admin(t, "/ops/api/snapshot?date=2026-11-24", testPassword)
+	do("GET", "/ops/views", "", "", nil)
 	var c counts
-	app.getJSON(t, "/api/counts?url=https://example.com/blogs/a", &c)
-	if c.Total != 1 {
-		t.Fatalf("the probe's view was not counted (%+v): the scan would prove nothing", c)
+	app.getJSON(t, "/api/counts?url="+page, &c)
+	if c.Total != 1 || c.Likes != 2 {
+		t.Fatalf("the probe's view and likes were not counted (%+v): the scan would prove nothing", c)
 	}
+	_, metricsText := do("GET", "/metrics", "", "", nil)
 	app.close(t)
 
 	needles := []string{ip, probe, "203.0.113", "PIIProbe"}
@@ -531,10 +565,11 @@ func TestNoPIIAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, out := range map[string]string{"log": app.logs.String(), "stdout": app.stdout.String()} {
-		if out == "" && name == "log" {
-			t.Fatal("captured no log at all: the scan would prove nothing")
-		}
+	outputs := map[string]string{"log": app.logs.String(), "stdout": app.stdout.String(), "metrics": metricsText}
+	if outputs["log"] == "" || !strings.Contains(metricsText, "tally_beacons_received_total") {
+		t.Fatal("captured no log or no metrics: the scan would prove nothing")
+	}
+	for name, out := range outputs {
 		for _, n := range needles {
 			if strings.Contains(out, n) {
 				t.Errorf("the %s contains %q", name, n)

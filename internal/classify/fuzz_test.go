@@ -1,0 +1,64 @@
+package classify
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzItem maps arbitrary URLs to items: never a panic, and every countable item can be stored
+// and reads the way the contract says (lower-case site, no trailing slash on the slug).
+func FuzzItem(f *testing.F) {
+	for _, seed := range []string{
+		"https://blog.example.com/blogs/hello", "https://WWW.Example.com:8443/blogs/hello/?q#f",
+		"https://example.com/", "https://example.com//", "https://example.com/a/b/c/", "http://x/%00",
+		"https://example.com/blogs/%2F", "https://example.com/api/view", "https://example.com/drafts/x",
+	} {
+		f.Add(seed)
+	}
+	rules, err := NewRules(nil, []string{"/drafts/**"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return
+		}
+		it, reason := rules.Item(u)
+		if reason != Countable {
+			return
+		}
+		host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+		if it.Site != strings.ToLower(it.Site) || (host != it.Site && host != "www."+it.Site) {
+			t.Fatalf("site %q from host %q: want the host lower-cased without one leading www.", it.Site, u.Hostname())
+		}
+		if len(it.Slug) > 1 && strings.HasSuffix(it.Slug, "/") {
+			t.Fatalf("slug %q keeps a trailing slash (from %q)", it.Slug, raw)
+		}
+		if it.Site != "" && strings.IndexByte(it.Slug, 0) < 0 && !it.Valid() {
+			t.Fatalf("countable item %+v is not storable (from %q)", it, raw)
+		}
+	})
+}
+
+// FuzzIsBot classifies arbitrary User-Agents: never a panic, and the cached verdict always
+// equals a fresh one.
+func FuzzIsBot(f *testing.F) {
+	for _, seed := range []string{
+		"", "curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Mozilla/5.0 \x00\xff",
+	} {
+		f.Add(seed)
+	}
+	cached := NewBots(100)
+	f.Fuzz(func(t *testing.T, ua string) {
+		first := cached.IsBot(ua)
+		if again := cached.IsBot(ua); again != first {
+			t.Fatalf("cached verdict %v, first %v for %q", again, first, ua)
+		}
+		if fresh := NewBots(1).IsBot(ua); fresh != first {
+			t.Fatalf("fresh verdict %v, cached %v for %q", fresh, first, ua)
+		}
+	})
+}
