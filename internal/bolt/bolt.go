@@ -8,11 +8,15 @@
 //
 // # Buckets
 //
-//	items    item key → current cumulative counts
-//	history  item key, 0, day → cumulative counts at the end of that day (UTC), written on every
-//	         change that day; a snapshot of day D reads each item's latest entry on or before D
-//	dirty    item key → mark of the batch that last changed it; cleared by the flush
-//	dedup    expiry (ms), hash of (session, item) → nothing; time-ordered, swept from the front
+//	items    item key → a record: current cumulative counts, the UTC day of the last change, and
+//	         the version (batch mark) of the last change
+//	history  item key, 0, day → cumulative counts at the end of that day (UTC), written once per
+//	         item and day, when the item is first changed on a later day; a snapshot of day D
+//	         reads the record if its day is D or earlier, else the latest entry on or before D
+//	dirty    item key → nothing; present while the item changed since the last flush. Written
+//	         only when an item becomes dirty, so a busy item costs no dirty-set write per batch
+//	dedup    expiry (ms), batch mark → the 8-byte hashes of the (session, item) pairs whose window
+//	         that batch opened or renewed; time-ordered, swept from the front
 //	likes    day, hash of (session, item) → that visitor's likes of the item that day (0..cap);
 //	         days before today are swept
 //	seeds    item key → the views and likes last imported for it, so a re-import moves the
@@ -152,10 +156,15 @@ func (s *Store) init() error {
 			s.lastDay = binary.BigEndian.Uint32(v)
 		}
 		c := tx.Bucket(bucketDedup).Cursor()
-		for k, _ := c.Seek(dedupKey(nowMs+1, 0)); k != nil; k, _ = c.Next() {
+		for k, v := c.Seek(dedupKey(nowMs+1, 0)); k != nil; k, v = c.Next() {
 			exp, h := parseDedupKey(k)
-			if exp > s.dedup[h] {
-				s.dedup[h] = exp
+			if len(v) == 0 { // one window per key, as files before batched keys kept them
+				s.dedup[h] = max(s.dedup[h], exp)
+				continue
+			}
+			for ; len(v) >= 8; v = v[8:] {
+				h := binary.BigEndian.Uint64(v)
+				s.dedup[h] = max(s.dedup[h], exp)
 			}
 		}
 		return nil
@@ -203,6 +212,32 @@ func encodeCounts(c item.Counts) []byte {
 	return b
 }
 
+// itemRecord is an item's entry in the items bucket.
+type itemRecord struct {
+	counts  item.Counts
+	day     uint32 // UTC day of the last change; 0 in files written before days were kept here
+	version uint64 // mark of the batch that last changed it
+}
+
+const recordSize = 24 + 4 + 8
+
+func encodeRecord(r itemRecord) []byte {
+	b := make([]byte, recordSize)
+	copy(b, encodeCounts(r.counts))
+	binary.BigEndian.PutUint32(b[24:], r.day)
+	binary.BigEndian.PutUint64(b[28:], r.version)
+	return b
+}
+
+func decodeRecord(b []byte) itemRecord {
+	r := itemRecord{counts: decodeCounts(b)}
+	if len(b) >= recordSize {
+		r.day = binary.BigEndian.Uint32(b[24:])
+		r.version = binary.BigEndian.Uint64(b[28:])
+	}
+	return r
+}
+
 func decodeCounts(b []byte) item.Counts {
 	if len(b) < 24 {
 		return item.Counts{}
@@ -224,6 +259,7 @@ func historyKey(itemKey []byte, d uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, d)
 }
 
+// dedupKey is an expiry and a second number: the batch mark (or, in older files, the hash).
 func dedupKey(expMs int64, h uint64) []byte {
 	k := make([]byte, 16)
 	binary.BigEndian.PutUint64(k[0:], uint64(expMs))

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -20,23 +19,21 @@ func (s *Store) Dirty(ctx context.Context, after item.Item, limit int) ([]item.C
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		items := tx.Bucket(bucketItems)
 		c := tx.Bucket(bucketDirty).Cursor()
-		k, v := c.First()
+		k, _ := c.First()
 		if after != (item.Item{}) {
 			start := after.Key()
-			k, v = c.Seek(start)
+			k, _ = c.Seek(start)
 			if bytes.Equal(k, start) {
-				k, v = c.Next()
+				k, _ = c.Next()
 			}
 		}
-		for ; k != nil && len(out) < limit; k, v = c.Next() {
+		for ; k != nil && len(out) < limit; k, _ = c.Next() {
 			it, err := item.ParseKey(k)
 			if err != nil {
 				return err
 			}
-			out = append(out, item.Change{
-				Counted: item.Counted{Item: it, Counts: decodeCounts(items.Get(k))},
-				Mark:    binary.BigEndian.Uint64(v),
-			})
+			r := decodeRecord(items.Get(k))
+			out = append(out, item.Change{Counted: item.Counted{Item: it, Counts: r.counts}, Mark: r.version})
 		}
 		return ctx.Err()
 	})
@@ -46,18 +43,18 @@ func (s *Store) Dirty(ctx context.Context, after item.Item, limit int) ([]item.C
 	return out, nil
 }
 
-// Clean clears the dirty marks of flushed items, except where a newer write has marked an item
-// again since it was read: that item stays dirty for the next flush.
+// Clean clears the dirty marks of flushed items, except where a newer write has changed an
+// item since it was read (its version moved on): that item stays dirty for the next flush.
 func (s *Store) Clean(ctx context.Context, flushed []item.Change) error {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		dirty := tx.Bucket(bucketDirty)
+		dirty, items := tx.Bucket(bucketDirty), tx.Bucket(bucketItems)
 		for _, ch := range flushed {
 			key := ch.Item.Key()
-			v := dirty.Get(key)
-			if len(v) == 8 && binary.BigEndian.Uint64(v) == ch.Mark {
-				if err := dirty.Delete(key); err != nil {
-					return err
-				}
+			if decodeRecord(items.Get(key)).version != ch.Mark {
+				continue
+			}
+			if err := dirty.Delete(key); err != nil {
+				return err
 			}
 		}
 		return ctx.Err()
@@ -90,16 +87,16 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item,
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		hc := tx.Bucket(bucketHistory).Cursor()
 		c := tx.Bucket(bucketItems).Cursor()
-		k, _ := c.First()
+		k, v := c.First()
 		if after != (item.Item{}) {
 			start := after.Key()
-			k, _ = c.Seek(start)
+			k, v = c.Seek(start)
 			if bytes.Equal(k, start) {
-				k, _ = c.Next()
+				k, v = c.Next()
 			}
 		}
-		for ; k != nil && len(out) < limit; k, _ = c.Next() {
-			v, ok := latestOnOrBefore(hc, k, d)
+		for ; k != nil && len(out) < limit; k, v = c.Next() {
+			counts, ok := countsOn(decodeRecord(v), hc, k, d)
 			if !ok {
 				continue
 			}
@@ -107,7 +104,7 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item,
 			if err != nil {
 				return err
 			}
-			out = append(out, item.Counted{Item: it, Counts: decodeCounts(v)})
+			out = append(out, item.Counted{Item: it, Counts: counts})
 		}
 		return ctx.Err()
 	})
@@ -115,6 +112,19 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item,
 		return nil, fmt.Errorf("read counts as of %s: %w", date.UTC().Format(time.DateOnly), err)
 	}
 	return out, nil
+}
+
+// countsOn returns an item's counts at the end of day d: the record's own if its last change
+// was on d or before, else the history entry of the latest day on or before d.
+func countsOn(r itemRecord, hc *bbolt.Cursor, itemKey []byte, d uint32) (item.Counts, bool) {
+	if r.day != 0 && r.day <= d {
+		return r.counts, true
+	}
+	v, ok := latestOnOrBefore(hc, itemKey, d)
+	if !ok {
+		return item.Counts{}, false
+	}
+	return decodeCounts(v), true
 }
 
 // latestOnOrBefore finds the history entry of itemKey with the greatest day ≤ d.
@@ -152,14 +162,9 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		dirty := tx.Bucket(bucketDirty)
-		mark, err := dirty.NextSequence()
-		if err != nil {
-			return err
-		}
-		v := binary.BigEndian.AppendUint64(nil, mark)
 		return tx.Bucket(bucketItems).ForEach(func(k, _ []byte) error {
 			n++
-			return dirty.Put(append([]byte(nil), k...), v)
+			return dirty.Put(append([]byte(nil), k...), nil)
 		})
 	})
 	if err != nil {

@@ -158,6 +158,7 @@ type batch struct {
 	expMs    int64
 	counts   map[string]item.Counts // each changed item's counts after the batch
 	likeReqs []*request
+	version  uint64 // this batch's mark: items it changes carry it until the next change
 }
 
 func (b *batch) delta(key []byte) *delta {
@@ -183,6 +184,10 @@ func (s *Store) commit(reqs []*request) error {
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b.tx = tx
+		var err error
+		if b.version, err = tx.Bucket(bucketDirty).NextSequence(); err != nil {
+			return err
+		}
 		for _, r := range reqs {
 			var err error
 			switch r.kind {
@@ -206,11 +211,8 @@ func (s *Store) commit(reqs []*request) error {
 		if err := b.writeLikes(); err != nil {
 			return err
 		}
-		dedup := tx.Bucket(bucketDedup)
-		for h, exp := range b.pending {
-			if err := dedup.Put(dedupKey(exp, h), nil); err != nil {
-				return err
-			}
+		if err := b.writeDedup(); err != nil {
+			return err
 		}
 		if b.day != s.lastDay {
 			return tx.Bucket(bucketMeta).Put(keyLastDay, binary.BigEndian.AppendUint32(nil, b.day))
@@ -284,37 +286,53 @@ func (b *batch) applySeeds(r *request) error {
 	return nil
 }
 
-// writeDeltas adds the batch's changes to each item, writes the day's history entry and marks
-// the item dirty, all under one new mark.
+// writeDeltas adds the batch's changes to each item under one new version. The first change
+// of an item on a new day first files the old day's final counts in the history; an item that
+// was not yet dirty is marked.
 func (b *batch) writeDeltas() error {
 	items, history, dirty := b.tx.Bucket(bucketItems), b.tx.Bucket(bucketHistory), b.tx.Bucket(bucketDirty)
-	mark, err := dirty.NextSequence()
-	if err != nil {
-		return err
-	}
-	markBytes := binary.BigEndian.AppendUint64(nil, mark)
+	version := b.version
 	b.counts = make(map[string]item.Counts, len(b.deltas))
 	for k, dl := range b.deltas {
-		c := decodeCounts(items.Get(dl.key))
-		c.Unique = max(0, c.Unique+dl.unique)
-		c.Total = max(0, c.Total+dl.total)
-		c.Likes = max(0, c.Likes+dl.likes)
-		b.counts[k] = c
+		r := decodeRecord(items.Get(dl.key))
 		if dl.unique == 0 && dl.total == 0 && dl.likes == 0 {
-			continue // a like over the cap: nothing changed
+			b.counts[k] = r.counts // a like over the cap: nothing changed
+			continue
 		}
-		v := encodeCounts(c)
-		if err := items.Put(dl.key, v); err != nil {
+		if r.day != 0 && r.day < b.day {
+			if err := history.Put(historyKey(dl.key, r.day), encodeCounts(r.counts)); err != nil {
+				return err
+			}
+		}
+		r.counts.Unique = max(0, r.counts.Unique+dl.unique)
+		r.counts.Total = max(0, r.counts.Total+dl.total)
+		r.counts.Likes = max(0, r.counts.Likes+dl.likes)
+		r.day, r.version = b.day, version
+		b.counts[k] = r.counts
+		if err := items.Put(dl.key, encodeRecord(r)); err != nil {
 			return err
 		}
-		if err := history.Put(historyKey(dl.key, b.day), v); err != nil {
-			return err
-		}
-		if err := dirty.Put(dl.key, markBytes); err != nil {
-			return err
+		if dirty.Get(dl.key) == nil {
+			if err := dirty.Put(dl.key, nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// writeDedup stores the batch's new dedup windows under one key: they all expire at the same
+// moment (the commit's time plus the window), so one key holding their hashes costs one write
+// per batch instead of one per view, and the sweep still finds them by expiry.
+func (b *batch) writeDedup() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	v := make([]byte, 0, 8*len(b.pending))
+	for h := range b.pending {
+		v = binary.BigEndian.AppendUint64(v, h)
+	}
+	return b.tx.Bucket(bucketDedup).Put(dedupKey(b.expMs, b.version), v)
 }
 
 // writeLikes stores the visitors' like counts of the batch.

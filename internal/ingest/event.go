@@ -40,9 +40,10 @@ func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	it := item.Item{Site: item.Site(u), Type: b.Name, Slug: b.Target}
-	if h.cfg.Sessions != nil && !h.matchesSession(r, sid) {
+	v := h.visitorOf(r)
+	if h.cfg.Sessions != nil && !h.matchesSession(&v, sid) {
 		h.cfg.Metrics.Excluded(endpoint, "forged_sid")
-	} else if !h.countAndRecord(w, r, endpoint, u, &it) {
+	} else if !h.countAndRecord(w, &v, endpoint, u, &it) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -42,12 +42,13 @@ func (h *Handler) like(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := h.cfg.Rules.Route(u)
-	sid := h.sessionOf(r)
+	v := h.visitorOf(r)
+	sid := h.session(&v)
 	counts, err := h.rec.Likes(r.Context(), page, sid)
 	if err == nil && r.Method != http.MethodGet {
 		reason := rateLimited
-		if h.allowClient(r) {
-			_, reason = h.countable(r, u, nil)
+		if h.allowClient(&v) {
+			_, reason = h.countable(&v, u, nil)
 		}
 		if reason != classify.Countable {
 			h.cfg.Metrics.Excluded(endpoint, string(reason))

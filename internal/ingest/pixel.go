@@ -29,7 +29,8 @@ func (h *Handler) pixel(w http.ResponseWriter, r *http.Request) {
 	if !h.admit(w, r, endpoint, u) {
 		return
 	}
-	if !h.countAndRecord(w, r, endpoint, u, nil) {
+	v := h.visitorOf(r)
+	if !h.countAndRecord(w, &v, endpoint, u, nil) {
 		return
 	}
 	w.Header().Set("Content-Type", "image/gif")

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/hex"
 	"errors"
 	"hash/maphash"
 	"net/http"
@@ -45,10 +46,11 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	if !h.admit(w, r, endpoint, u) {
 		return
 	}
-	if !h.countAndRecord(w, r, endpoint, u, nil) {
+	v := h.visitorOf(r)
+	if !h.countAndRecord(w, &v, endpoint, u, nil) {
 		return
 	}
-	h.writeSID(w, r)
+	h.writeSID(w, &v)
 }
 
 // Reasons for not counting that are not about the request itself.
@@ -61,53 +63,52 @@ const (
 // allow, and notes the outcome in the metrics. The client's rate limit comes first, before any
 // costly work; the session cap last, once the session is known. It returns false only when
 // recording failed and it answered 503.
-func (h *Handler) countAndRecord(w http.ResponseWriter, r *http.Request, endpoint string, u *url.URL, it *item.Item) bool {
-	if !h.allowClient(r) {
+func (h *Handler) countAndRecord(w http.ResponseWriter, vis *visitor, endpoint string, u *url.URL, it *item.Item) bool {
+	if !h.allowClient(vis) {
 		h.cfg.Metrics.Excluded(endpoint, string(rateLimited))
 		return true
 	}
-	v, reason := h.countable(r, u, it)
-	if reason == classify.Countable && !h.cfg.SessionCap.Allow(h.capKey(v), h.cfg.Now()) {
+	v, reason := h.countable(vis, u, it)
+	if reason == classify.Countable && !h.cfg.SessionCap.Allow(h.capKey(v), vis.now) {
 		reason = sessionCap
 	}
 	if reason != classify.Countable {
 		h.cfg.Metrics.Excluded(endpoint, string(reason))
 		return true
 	}
-	if !h.record(w, r, endpoint, v) {
+	if !h.record(w, vis.r, endpoint, v) {
 		return false
 	}
 	h.cfg.Metrics.Counted(endpoint)
 	return true
 }
 
-// sessionOf derives the caller's session id today; zero when no salt is configured.
-func (h *Handler) sessionOf(r *http.Request) session.ID {
-	if h.cfg.Sessions == nil {
-		return session.ID{}
+// writeSID answers 200 with the visitor's session id ("" when no salt is configured), written
+// by hand: it is the answer to every beacon.
+func (h *Handler) writeSID(w http.ResponseWriter, v *visitor) {
+	b := make([]byte, 0, 48)
+	b = append(b, `{"sid":"`...)
+	if sid := h.session(v); !sid.IsZero() {
+		b = hex.AppendEncode(b, sid[:])
 	}
-	return h.cfg.Sessions.ID(h.cfg.IPs.IP(r).String(), r.UserAgent(), h.cfg.Now())
-}
-
-// writeSID answers 200 with the caller's session id ("" when no salt is configured).
-func (h *Handler) writeSID(w http.ResponseWriter, r *http.Request) {
-	resp := sidResponse{}
-	if sid := h.sessionOf(r); !sid.IsZero() {
-		resp.SID = sid.String()
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	jsonhttp.Write(w, http.StatusOK, resp)
+	b = append(b, "\"}\n"...)
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Content-Type", "application/json; charset=utf-8")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
 }
 
 // sid handles GET /api/sid: the caller's own session id, for pages that send client events.
 func (h *Handler) sid(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Sites.CORS(w, r)
-	h.writeSID(w, r)
+	v := h.visitorOf(r)
+	h.writeSID(w, &v)
 }
 
 // allowClient applies the per-client rate limit.
-func (h *Handler) allowClient(r *http.Request) bool {
-	return h.cfg.Clients.Allow(h.cfg.IPs.IP(r), h.cfg.Now())
+func (h *Handler) allowClient(v *visitor) bool {
+	return h.cfg.Clients.Allow(v.ip, v.now)
 }
 
 // capKey identifies a session and an item for the per-minute cap.
@@ -126,8 +127,8 @@ const noSalt classify.Reason = "no_salt"
 // User-Agent. For a countable one it returns the view to record, with the item mapped from u
 // unless it is given; otherwise why it does not count. The IP and User-Agent go into the
 // session ids and nowhere else.
-func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.View, classify.Reason) {
-	if reason := classify.Request(r); reason != classify.Countable {
+func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View, classify.Reason) {
+	if reason := classify.Request(vis.r); reason != classify.Countable {
 		return item.View{}, reason
 	}
 	page, reason := h.cfg.Rules.Item(u)
@@ -140,17 +141,15 @@ func (h *Handler) countable(r *http.Request, u *url.URL, it *item.Item) (item.Vi
 	if !page.Valid() {
 		return item.View{}, classify.IgnoredPath
 	}
-	if h.cfg.Bots.IsBot(r.UserAgent()) {
+	if h.cfg.Bots.IsBot(vis.r.UserAgent()) {
 		return item.View{}, classify.Bot
 	}
 	if h.cfg.Sessions == nil {
 		return item.View{}, noSalt
 	}
-	now := h.cfg.Now().UTC()
-	ip, ua := h.cfg.IPs.IP(r).String(), r.UserAgent()
-	v := item.View{Item: page, Session: h.cfg.Sessions.ID(ip, ua, now)}
-	if prev, ok := previousDay(now); ok {
-		v.Previous = h.cfg.Sessions.ID(ip, ua, prev)
+	v := item.View{Item: page, Session: h.session(vis)}
+	if prev, ok := h.previousSession(vis); ok {
+		v.Previous = prev
 	}
 	return v, classify.Countable
 }
@@ -181,14 +180,12 @@ func (h *Handler) record(w http.ResponseWriter, r *http.Request, endpoint string
 	return true
 }
 
-// matchesSession reports whether sid is the caller's session id today, or yesterday's during
+// matchesSession reports whether sid is the visitor's session id today, or yesterday's during
 // the grace period after midnight.
-func (h *Handler) matchesSession(r *http.Request, sid session.ID) bool {
-	now := h.cfg.Now().UTC()
-	ip, ua := h.cfg.IPs.IP(r).String(), r.UserAgent()
-	if h.cfg.Sessions.ID(ip, ua, now) == sid {
+func (h *Handler) matchesSession(v *visitor, sid session.ID) bool {
+	if h.session(v) == sid {
 		return true
 	}
-	prev, ok := previousDay(now)
-	return ok && h.cfg.Sessions.ID(ip, ua, prev) == sid
+	prev, ok := h.previousSession(v)
+	return ok && prev == sid
 }

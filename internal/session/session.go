@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"time"
 )
 
@@ -57,13 +58,24 @@ func NewDeriver(salt []byte) (*Deriver, error) {
 
 // ID derives the session id of a visitor with this ip and userAgent at time t (taken in UTC).
 func (d *Deriver) ID(ip, userAgent string, t time.Time) ID {
+	var buf [512]byte
+	return d.sum(append(buf[:0], ip...), userAgent, t)
+}
+
+// IDAddr is ID for an address not yet formatted, without allocating: the same id as
+// ID(ip.String(), …).
+func (d *Deriver) IDAddr(ip netip.Addr, userAgent string, t time.Time) ID {
+	var buf [512]byte
+	return d.sum(ip.AppendTo(buf[:0]), userAgent, t)
+}
+
+// sum hashes b (the address, already in it), the User-Agent, the date and the salt. The caller's
+// stack buffer keeps the common case free of allocations; long User-Agents spill to the heap.
+func (d *Deriver) sum(b []byte, userAgent string, t time.Time) ID {
 	salt := d.salt
 	if d.rot != nil {
 		salt = d.rot.saltFor(t)
 	}
-	// A stack buffer keeps the common case free of allocations; long User-Agents spill to the heap.
-	var buf [512]byte
-	b := append(buf[:0], ip...)
 	b = append(b, '|')
 	b = append(b, userAgent...)
 	b = append(b, '|')

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,16 @@ func BenchmarkIDRotating(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.ID("203.0.113.7", ua, at)
+	}
+}
+
+func TestIDAddrMatchesID(t *testing.T) {
+	d, _ := NewDeriver([]byte("s"))
+	at := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+	for _, ip := range []string{"203.0.113.7", "2001:db8::1", "::ffff:192.0.2.1"} {
+		a := netip.MustParseAddr(ip)
+		if d.IDAddr(a, "UA", at) != d.ID(a.String(), "UA", at) {
+			t.Errorf("IDAddr(%s) differs from ID(%q)", ip, a.String())
+		}
 	}
 }

@@ -1,0 +1,88 @@
+// Command tally-bench measures tally on this machine against a yardstick and prints figures:
+//
+//	go run ./cmd/tally-bench            # the full run (a few minutes)
+//	go run ./cmd/tally-bench -smoke     # a short run that proves it works
+//
+// It builds and starts a real `tally serve` (temp data directory, the same code path as in
+// production) and, as the yardstick, a bare net/http server that answers 204 to everything: the
+// ceiling for any Go beacon endpoint here. It drives both alternately with the same load, then
+// checks that tally counted exactly the views it acknowledged, then times the jobs on the real
+// stores: flushes, a flush of few changes among many items, and a snapshot.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	conns     int
+	duration  time.Duration
+	rounds    int
+	items     int
+	tally     string
+	storeOnly bool
+	loadOnly  bool
+	smoke     bool
+	flushN    int
+	manyN     int
+}
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-yardstick" {
+		serveYardstick(os.Args[2])
+		return
+	}
+	var o options
+	flag.IntVar(&o.conns, "conns", 64, "concurrent keep-alive clients")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each round")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds for each server (A B A B …)")
+	flag.IntVar(&o.items, "items", 1000, "distinct items the load views")
+	flag.StringVar(&o.tally, "tally", "", "tally binary to measure (default: build ./cmd/tally)")
+	flag.BoolVar(&o.loadOnly, "load-only", false, "only the HTTP load, not the store figures")
+	flag.BoolVar(&o.storeOnly, "store-only", false, "only the store figures, not the HTTP load")
+	flag.IntVar(&o.flushN, "flush-items", 100_000, "dirty items in the big flush and the snapshot")
+	flag.IntVar(&o.manyN, "many-items", 1_000_000, "items in the store for the few-among-many flush")
+	flag.BoolVar(&o.smoke, "smoke", false, "a short run: 1 s rounds, 2 rounds, small stores")
+	flag.Parse()
+	if o.smoke {
+		o.duration, o.rounds, o.flushN, o.manyN = time.Second, 2, 5_000, 20_000
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "tally-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	fmt.Printf("tally-bench: %d clients, %d items, %d rounds of %s each\n\n", o.conns, o.items, o.rounds, o.duration)
+	if !o.storeOnly {
+		if err := loadBench(ctx, o); err != nil {
+			return err
+		}
+	}
+	if !o.loadOnly {
+		return storeBench(ctx, o)
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
