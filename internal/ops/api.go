@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"os"
@@ -86,24 +87,44 @@ func daysParam(r *http.Request, def int) (int, bool) {
 	return n, err == nil && n >= 1 && n <= 366
 }
 
-// apiSeries handles GET /ops/api/series?site=&days=14: views per day, today last.
-func (h *Handler) apiSeries(w http.ResponseWriter, r *http.Request) {
-	days, ok := daysParam(r, defaultPeriod)
+// seriesQuery reads what the series, the trend and the daily export share: ?site= (default the
+// most viewed), ?days= (default def, 1 to 366), ?type= and ?slug=. It answers errors itself.
+func (h *Handler) seriesQuery(w http.ResponseWriter, r *http.Request, def int, what string) (site, typ, slug string, days int, ok bool) {
+	days, ok = daysParam(r, def)
 	if !ok {
 		jsonhttp.Error(w, http.StatusBadRequest, "days must be from 1 to 366")
-		return
+		return "", "", "", 0, false
 	}
-	site, _, err := h.pickSite(r.Context(), r.URL.Query().Get("site"))
+	q := r.URL.Query()
+	site, _, err := h.pickSite(r.Context(), q.Get("site"))
 	if err != nil {
-		h.apiError(w, "series", err)
-		return
+		h.apiError(w, what, err)
+		return "", "", "", 0, false
 	}
-	cur, _, err := h.cfg.DB.Current(r.Context(), site)
+	return site, q.Get("type"), q.Get("slug"), days, true
+}
+
+// points returns views per day over the last days: the whole site's, or one item's when typ is
+// given.
+func (h *Handler) points(ctx context.Context, site, typ, slug string, days int) ([]Point, error) {
+	if typ != "" {
+		p, _, err := h.itemSeries(ctx, site, typ, slug, days)
+		return p, err
+	}
+	cur, _, err := h.cfg.DB.Current(ctx, site)
 	if err != nil {
-		h.apiError(w, "series", err)
+		return nil, err
+	}
+	return h.siteSeries(ctx, site, days, cur.Sum())
+}
+
+// apiSeries handles GET /ops/api/series?site=&days=14: views per day, today last.
+func (h *Handler) apiSeries(w http.ResponseWriter, r *http.Request) {
+	site, _, _, days, ok := h.seriesQuery(w, r, defaultPeriod, "series")
+	if !ok {
 		return
 	}
-	points, err := h.siteSeries(r.Context(), site, days, cur.Sum())
+	points, err := h.points(r.Context(), site, "", "", days)
 	if err != nil {
 		h.apiError(w, "series", err)
 		return
@@ -129,27 +150,20 @@ func (h *Handler) apiItems(w http.ResponseWriter, r *http.Request) {
 
 // apiTrend handles GET /ops/api/items/trend?site=&type=&slug=&days=30.
 func (h *Handler) apiTrend(w http.ResponseWriter, r *http.Request) {
-	days, ok := daysParam(r, trendDays)
+	site, typ, slug, days, ok := h.seriesQuery(w, r, trendDays, "trend")
 	if !ok {
-		jsonhttp.Error(w, http.StatusBadRequest, "days must be from 1 to 366")
 		return
 	}
-	q := r.URL.Query()
-	site, _, err := h.pickSite(r.Context(), q.Get("site"))
-	if err != nil {
-		h.apiError(w, "trend", err)
-		return
-	}
-	if q.Get("type") == "" {
+	if typ == "" {
 		jsonhttp.Error(w, http.StatusBadRequest, "type is required")
 		return
 	}
-	points, _, err := h.itemSeries(r.Context(), site, q.Get("type"), q.Get("slug"), days)
+	points, err := h.points(r.Context(), site, typ, slug, days)
 	if err != nil {
 		h.apiError(w, "trend", err)
 		return
 	}
-	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: site, Type: q.Get("type"), Slug: q.Get("slug"), Days: points})
+	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: site, Type: typ, Slug: slug, Days: points})
 }
 
 // exportItems handles GET /ops/api/export/items.csv?site=&sort=&q=: every matching item.
@@ -177,26 +191,11 @@ func (h *Handler) exportItems(w http.ResponseWriter, r *http.Request) {
 // exportDaily handles GET /ops/api/export/daily.csv?site=&days=&type=&slug=: views per day of
 // the site, or of one item when type is given.
 func (h *Handler) exportDaily(w http.ResponseWriter, r *http.Request) {
-	days, ok := daysParam(r, 90)
+	site, typ, slug, days, ok := h.seriesQuery(w, r, 90, "export daily")
 	if !ok {
-		jsonhttp.Error(w, http.StatusBadRequest, "days must be from 1 to 366")
 		return
 	}
-	q := r.URL.Query()
-	site, _, err := h.pickSite(r.Context(), q.Get("site"))
-	if err != nil {
-		h.apiError(w, "export daily", err)
-		return
-	}
-	var points []Point
-	if typ := q.Get("type"); typ != "" {
-		points, _, err = h.itemSeries(r.Context(), site, typ, q.Get("slug"), days)
-	} else {
-		var cur sqlite.TypeTotals
-		if cur, _, err = h.cfg.DB.Current(r.Context(), site); err == nil {
-			points, err = h.siteSeries(r.Context(), site, days, cur.Sum())
-		}
-	}
+	points, err := h.points(r.Context(), site, typ, slug, days)
 	if err != nil {
 		h.apiError(w, "export daily", err)
 		return

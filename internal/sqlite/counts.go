@@ -4,34 +4,65 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tallyhq/tally/internal/item"
 )
+
+// rowsPerStatement is how many rows one INSERT carries: the driver's cost is per statement, so
+// a hundred rows in one costs little more than one.
+const rowsPerStatement = 100
+
+// upsertSQL builds an INSERT of n rows of cols columns followed by the conflict clause.
+func upsertSQL(head string, cols, n int, conflict string) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	return head + " VALUES " + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + " " + conflict
+}
+
+// inGroups executes the upsert for n rows in statements of rowsPerStatement rows, the full-size
+// statement prepared once. args appends the values of row i.
+func inGroups(ctx context.Context, tx *sql.Tx, n, cols int, head, conflict string, args func(dst []any, i int) []any) error {
+	full, err := tx.PrepareContext(ctx, upsertSQL(head, cols, rowsPerStatement, conflict))
+	if err != nil {
+		return err
+	}
+	defer full.Close()
+	buf := make([]any, 0, cols*rowsPerStatement)
+	for start := 0; start < n; start += rowsPerStatement {
+		k := min(rowsPerStatement, n-start)
+		buf = buf[:0]
+		for i := start; i < start+k; i++ {
+			buf = args(buf, i)
+		}
+		if k == rowsPerStatement {
+			_, err = full.ExecContext(ctx, buf...)
+		} else {
+			_, err = tx.ExecContext(ctx, upsertSQL(head, cols, k, conflict), buf...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // UpsertCounts writes items' cumulative counts into view_counts in one transaction. It
 // overwrites, never adds, so writing the same counts twice leaves the same rows.
 func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 	now := db.timestamp()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `/* flush */
-			INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (site, type, slug) DO UPDATE SET
+		return inGroups(ctx, tx, len(rows), 7,
+			`/* flush */ INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)`,
+			`ON CONFLICT (site, type, slug) DO UPDATE SET
 				unique_views   = excluded.unique_views,
 				total_views    = excluded.total_views,
 				likes          = excluded.likes,
-				last_synced_at = excluded.last_synced_at`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range rows {
-			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, r.Counts.Unique, r.Counts.Total, r.Counts.Likes, now); err != nil {
-				return err
-			}
-		}
-		return nil
+				last_synced_at = excluded.last_synced_at`,
+			func(dst []any, i int) []any {
+				r := rows[i]
+				return append(dst, r.Item.Site, r.Item.Type, r.Item.Slug, r.Counts.Unique, r.Counts.Total, r.Counts.Likes, now)
+			})
 	})
 	if err != nil {
 		return fmt.Errorf("upsert view_counts: %w", err)
@@ -44,22 +75,15 @@ func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error {
 	day := date.UTC().Format(time.DateOnly)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `/* snapshot */
-			INSERT INTO view_counts_daily (site, type, slug, date, unique_views_snapshot, total_views_snapshot)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (site, type, slug, date) DO UPDATE SET
+		return inGroups(ctx, tx, len(rows), 6,
+			`/* snapshot */ INSERT INTO view_counts_daily (site, type, slug, date, unique_views_snapshot, total_views_snapshot)`,
+			`ON CONFLICT (site, type, slug, date) DO UPDATE SET
 				unique_views_snapshot = excluded.unique_views_snapshot,
-				total_views_snapshot  = excluded.total_views_snapshot`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range rows {
-			if _, err := stmt.ExecContext(ctx, r.Item.Site, r.Item.Type, r.Item.Slug, day, r.Counts.Unique, r.Counts.Total); err != nil {
-				return err
-			}
-		}
-		return nil
+				total_views_snapshot  = excluded.total_views_snapshot`,
+			func(dst []any, i int) []any {
+				r := rows[i]
+				return append(dst, r.Item.Site, r.Item.Type, r.Item.Slug, day, r.Counts.Unique, r.Counts.Total)
+			})
 	})
 	if err != nil {
 		return fmt.Errorf("upsert view_counts_daily %s: %w", day, err)
