@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/tallyhq/tally/internal/sites"
 	"github.com/tallyhq/tally/internal/sqlite"
-	"github.com/tallyhq/tally/internal/top"
 )
 
 func runTop(ctx context.Context, e env, c command, args []string) error {
@@ -34,7 +34,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 		return err
 	}
 	defer db.Close()
-	items, err := db.Top(ctx, sqlite.TopFilter{Site: top.NormalizeSite(*site), Type: *typ, Limit: *limit})
+	items, err := db.Top(ctx, sqlite.TopFilter{Site: sites.Normalize(*site), Type: *typ, Limit: *limit})
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,10 @@ package ingest
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/sites"
 )
 
 // countsResponse is the live count of one item.
@@ -47,8 +47,7 @@ func (h *Handler) itemFromQuery(w http.ResponseWriter, r *http.Request) (item.It
 		}
 		return h.cfg.Rules.Route(u), true
 	}
-	site := strings.TrimPrefix(strings.ToLower(q.Get("site")), "www.")
-	it := item.Item{Site: site, Type: q.Get("type"), Slug: q.Get("slug")}
+	it := item.Item{Site: sites.Normalize(q.Get("site")), Type: q.Get("type"), Slug: q.Get("slug")}
 	if !it.Valid() {
 		jsonhttp.Error(w, http.StatusBadRequest, "give url, or site and type (and slug)")
 		return item.Item{}, false

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/sites"
@@ -62,7 +61,7 @@ func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "by must be views or likes")
 		return
 	}
-	items, err := h.db.Top(r.Context(), sqlite.TopFilter{Site: NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: limit, By: by})
+	items, err := h.db.Top(r.Context(), sqlite.TopFilter{Site: sites.Normalize(q.Get("site")), Type: q.Get("type"), Limit: limit, By: by})
 	if err != nil {
 		h.log.Error("top list", "err", err)
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to read the top list")
@@ -70,9 +69,4 @@ func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	jsonhttp.Write(w, http.StatusOK, response{Items: items})
-}
-
-// NormalizeSite writes a site the way beacons are stored: lower case, no leading "www.".
-func NormalizeSite(s string) string {
-	return strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "www.")
 }
