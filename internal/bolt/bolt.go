@@ -115,6 +115,9 @@ func Open(path string, opts Options) (*Store, error) {
 		// commit: fewer pages per fsync on the hot path.
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		// Address space only: the file grows as needed, but early growth does not remap (and
+		// stall every reader and the writer) each time it doubles.
+		InitialMmapSize: 64 << 20,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open write model %s: %w", path, ErrLocked)
