@@ -95,6 +95,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.snapper = snapshot.New(m.write, m.read, m.Now, m.Log)
 	if m.Config.Sites.Any() {
 		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
+	} else {
+		m.Log.Info("counting these sites only", "sites", m.Config.Sites.String())
 	}
 
 	ln, err := net.Listen("tcp", m.Config.Addr)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func (h *Handler) requirePage(next func(http.ResponseWriter, *http.Request, stri
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := h.session(r)
 		if !ok {
-			http.Redirect(w, r, "/ops/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, "/ops/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
 		next(w, r, token)

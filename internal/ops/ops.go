@@ -109,8 +109,6 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
 // safeNext keeps a post-login redirect on the dashboard.
 func safeNext(next string) string {
 	u, err := url.Parse(next)

@@ -112,11 +112,6 @@ func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
 	return db.lastRun(ctx, jobFlush)
 }
 
-// LastSnapshotRun returns when the last snapshot job finished; ok is false if none has.
-func (db *DB) LastSnapshotRun(ctx context.Context) (time.Time, bool, error) {
-	return db.lastRun(ctx, jobSnapshot)
-}
-
 func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 	_, err := db.write.ExecContext(ctx, `/* flush, snapshot */
 		INSERT INTO job_runs (job, finished_at, items) VALUES (?, ?, ?)
