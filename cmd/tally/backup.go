@@ -5,30 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
-	"github.com/tallyhq/tally/internal/bolt"
-	"github.com/tallyhq/tally/internal/flush"
-	"github.com/tallyhq/tally/internal/ops"
-	"github.com/tallyhq/tally/internal/session"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/datadir"
 )
-
-// backupParts lists what a backup holds, read model first (see Main.backupTo).
-func backupParts(dataDir string, read *sqlite.DB, write *bolt.Store) []backup.Part {
-	return []backup.Part{
-		{Name: readModelFile, Write: read.BackupTo},
-		{Name: writeModelFile, Write: write.BackupTo},
-		{Name: session.SaltFile, Write: backup.CopyFile(filepath.Join(dataDir, session.SaltFile)), Optional: true},
-		{Name: ops.PasswordFile, Write: backup.CopyFile(filepath.Join(dataDir, ops.PasswordFile)), Optional: true},
-	}
-}
 
 func runBackup(ctx context.Context, e env, c command, args []string) error {
 	fs := newFlagSet("backup", c.synopsis, e.stderr)
@@ -38,16 +21,16 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, r, err := openBoth(ctx, *data)
+	w, r, err := datadir.OpenBoth(ctx, *data)
 	switch {
-	case errors.Is(err, errServerRunning):
+	case errors.Is(err, datadir.ErrInUse):
 		return backupThroughServer(ctx, e, *data, *server, dest)
 	case err != nil:
 		return err
 	}
 	defer w.Close()
 	defer r.Close()
-	m, err := backup.Make(ctx, dest, backupParts(*data, r, w), time.Now())
+	m, err := backup.Make(ctx, dest, datadir.BackupParts(*data, r, w), time.Now())
 	if err != nil {
 		return err
 	}
@@ -58,11 +41,10 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 // backupThroughServer asks the server holding the data directory for a consistent copy.
 func backupThroughServer(ctx context.Context, e env, dataDir, server, dest string) error {
 	if server == "" {
-		b, err := os.ReadFile(filepath.Join(dataDir, serverURLFile))
-		if err != nil {
-			return fmt.Errorf("a server holds %s but its address is unknown: give --server http://HOST:PORT", dataDir)
+		var err error
+		if server, err = datadir.Server(dataDir); err != nil {
+			return err
 		}
-		server = strings.TrimSpace(string(b))
 	}
 	pw, ok := e.getenv("TALLY_ADMIN_PASSWORD")
 	if !ok {
@@ -70,24 +52,10 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(server, "/")+"/ops/api/backup", nil)
+	m, err := backup.Fetch(ctx, server, admin.User, pw, dest)
 	if err != nil {
 		return err
 	}
-	req.SetBasicAuth(ops.AdminUser, pw)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("ask the server for a backup: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("the server refused the backup: %s %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	if err := backup.Untar(resp.Body, dest); err != nil {
-		return err
-	}
-	m, _ := backup.ReadManifest(dest)
 	fmt.Fprintf(e.stdout, "backed up %s through the running server %s to %s (%s)\n", dataDir, server, dest, strings.Join(m.Files, ", "))
 	return nil
 }
@@ -99,63 +67,18 @@ func runRestore(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := backup.ReadManifest(src)
+	res, err := datadir.Restore(ctx, src, *data, time.Now())
+	if errors.Is(err, datadir.ErrInUse) {
+		return fmt.Errorf("%w; stop it first", err)
+	}
 	if err != nil {
+		if res.Aside != "" {
+			return fmt.Errorf("%w (the previous files are in %s)", err, res.Aside)
+		}
 		return err
-	}
-	if err := bolt.Check(filepath.Join(src, writeModelFile)); err != nil {
-		return fmt.Errorf("the backup is damaged: %w", err)
-	}
-	if err := checkReadModel(ctx, filepath.Join(src, readModelFile)); err != nil {
-		return fmt.Errorf("the backup is damaged: %w", err)
-	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return err
-	}
-	// Refuse while a server holds the data directory.
-	w, err := bolt.Open(filepath.Join(*data, writeModelFile), bolt.Options{LockTimeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("the data directory %s is in use by a running tally server; stop it first", *data)
-	}
-	if err != nil {
-		return err
-	}
-	w.Close()
-	aside, err := backup.Replace(src, *data, []string{writeModelFile, readModelFile, session.SaltFile, ops.PasswordFile}, time.Now())
-	if err != nil {
-		return fmt.Errorf("%w (the previous files are in %s)", err, aside)
-	}
-	n, err := reflushAll(ctx, *data)
-	if err != nil {
-		return fmt.Errorf("restored, but the first flush failed (run tally flush): %w", err)
 	}
 	fmt.Fprintf(e.stdout, "restored the backup of %s into %s; the previous files are in %s\n",
-		m.CreatedAt.Format(time.RFC3339), *data, aside)
-	fmt.Fprintf(e.stdout, "flushed all %d items, so the read model matches the write model\n", n)
+		res.Manifest.CreatedAt.Format(time.RFC3339), *data, res.Aside)
+	fmt.Fprintf(e.stdout, "flushed all %d items, so the read model matches the write model\n", res.Items)
 	return nil
-}
-
-// reflushAll marks every item dirty and flushes: the two stores of a backup were copied a moment
-// apart, and this makes the read model match the write model exactly.
-func reflushAll(ctx context.Context, dataDir string) (int, error) {
-	w, r, err := openBoth(ctx, dataDir)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Close()
-	defer r.Close()
-	if _, err := w.MarkAllDirty(ctx); err != nil {
-		return 0, err
-	}
-	res, err := flush.New(w, r, newLogger(io.Discard)).Run(ctx)
-	return res.Items, err
-}
-
-func checkReadModel(ctx context.Context, path string) error {
-	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.Check(ctx)
 }

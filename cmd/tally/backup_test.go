@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tallyhq/tally/internal/datadir"
 )
 
 func TestBackupUnderLoadAndRestore(t *testing.T) {
@@ -90,7 +92,7 @@ func TestBackupWithoutServerAndRestoreOverData(t *testing.T) {
 	if err := run(context.Background(), e, []string{"restore", dest, "--data", dir}); err != nil {
 		t.Fatal(err)
 	}
-	aside, _ := filepath.Glob(filepath.Join(dir, "pre-restore-*", writeModelFile))
+	aside, _ := filepath.Glob(filepath.Join(dir, "pre-restore-*", datadir.WriteModel))
 	if len(aside) != 1 {
 		t.Errorf("the replaced write model was not kept aside: %v", aside)
 	}

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/seed"
 )
@@ -66,23 +64,16 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 	}
 
 	var rows []seed.Row
-	switch kind {
-	case "frontmatter":
-		if *pattern == "" {
-			return errors.New("import frontmatter needs --url-pattern, e.g. 'https://blog.example.com/blogs/{slug}'")
-		}
+	if kind == "csv" {
+		rows, err = seed.CSVFile(path, rules)
+	} else if *pattern == "" {
+		return errors.New("import frontmatter needs --url-pattern, e.g. 'https://blog.example.com/blogs/{slug}'")
+	} else {
 		var skipped []seed.Skipped
 		rows, skipped, err = seed.Frontmatter(path, *pattern, rules)
 		for _, s := range skipped {
 			fmt.Fprintf(e.stdout, "skipped  %s: %s\n", s.Where, s.Reason)
 		}
-	case "csv":
-		var f *os.File
-		if f, err = os.Open(path); err != nil {
-			return err
-		}
-		defer f.Close()
-		rows, err = seed.CSV(f, filepath.Base(path), rules)
 	}
 	if err != nil {
 		return err
@@ -110,12 +101,12 @@ func applySeeds(ctx context.Context, e env, dataDir string, rows []seed.Row) err
 		fmt.Fprintln(e.stdout, "nothing to import")
 		return nil
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+	if err := datadir.Create(dataDir); err != nil {
+		return err
 	}
-	w, err := bolt.Open(filepath.Join(dataDir, writeModelFile), bolt.Options{LockTimeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("the data directory %s is in use by a running tally server; stop it, import, and start it again", dataDir)
+	w, err := datadir.OpenWrite(dataDir, bolt.Options{})
+	if errors.Is(err, datadir.ErrInUse) {
+		return fmt.Errorf("%w; stop it, import, and start it again", err)
 	}
 	if err != nil {
 		return err

@@ -4,35 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
+	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
-// errServerRunning means a running server holds the data directory.
-var errServerRunning = errors.New("in use by a running tally server")
-
-// openBoth opens both stores of dataDir for a one-off job. If a running server holds the
-// write model, it says so within a few seconds instead of waiting.
-func openBoth(ctx context.Context, dataDir string) (*bolt.Store, *sqlite.DB, error) {
-	w, err := bolt.Open(filepath.Join(dataDir, writeModelFile), bolt.Options{LockTimeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrLocked) {
-		return nil, nil, fmt.Errorf("the data directory %s is %w; "+
-			"run the job through it instead: curl -u admin:PASSWORD -X POST http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", dataDir, errServerRunning)
+// openForJob opens both stores for a one-off job, or says what to do instead when a running
+// server holds them.
+func openForJob(ctx context.Context, dir string) (*bolt.Store, *sqlite.DB, error) {
+	w, r, err := datadir.OpenBoth(ctx, dir)
+	if errors.Is(err, datadir.ErrInUse) {
+		return nil, nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
+			"http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := sqlite.Open(ctx, filepath.Join(dataDir, readModelFile), sqlite.Options{})
-	if err != nil {
-		w.Close()
-		return nil, nil, err
-	}
-	return w, r, nil
+	return w, r, err
 }
 
 func runFlush(ctx context.Context, e env, c command, args []string) error {
@@ -41,7 +31,7 @@ func runFlush(ctx context.Context, e env, c command, args []string) error {
 	if err := parseFlags(fs, args, e.getenv); err != nil {
 		return err
 	}
-	w, r, err := openBoth(ctx, *data)
+	w, r, err := openForJob(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -62,15 +52,15 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	if err := parseFlags(fs, args, e.getenv); err != nil {
 		return err
 	}
-	date := snapshot.Yesterday(time.Now())
+	date := session.Yesterday(time.Now())
 	if *dateStr != "" {
-		d, err := snapshot.ParseDate(*dateStr)
+		d, err := session.ParseDay(*dateStr)
 		if err != nil {
 			return fmt.Errorf("--date: %w", err)
 		}
 		date = d
 	}
-	w, r, err := openBoth(ctx, *data)
+	w, r, err := openForJob(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -80,6 +70,6 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "snapshot of %s: %d items\n", date.Format(time.DateOnly), n)
+	fmt.Fprintf(e.stdout, "snapshot of %s: %d items\n", session.FormatDay(date), n)
 	return nil
 }

@@ -1,15 +1,5 @@
-// Command tally is a self-hosted, privacy-first view and like counter.
-//
-//	tally serve      run the HTTP server and the cron jobs
-//	tally flush      copy changed counts into the read model once
-//	tally snapshot   write the daily snapshot of one day
-//	tally top        print the most viewed items
-//	tally passwd     set a new admin password
-//	tally import     seed starting views and likes from frontmatter or CSV
-//	tally backup     copy the data directory consistently, even while serving
-//	tally restore    put a backup back
-//
-// This package only parses flags and wires the internal packages together.
+// Command tally is a self-hosted, privacy-first view and like counter; `tally help` lists its
+// commands. This package only parses flags and wires the internal packages together.
 package main
 
 import (

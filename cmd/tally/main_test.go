@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/datadir"
 )
 
 const (
@@ -153,7 +154,7 @@ type counts struct {
 // readModel returns view_counts or view_counts_daily rows as "site type slug unique total".
 func readModel(t *testing.T, dir, query string) []string {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, readModelFile))
+	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
-	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/admin"
 )
 
 func runPasswd(ctx context.Context, e env, c command, args []string) error {
@@ -19,18 +21,18 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 	if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "New admin password (at least %d characters; empty to generate one): ", ops.MinPasswordLength)
+	fmt.Fprintf(e.stderr, "New admin password (at least %d characters; empty to generate one): ", admin.MinPasswordLength)
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && line == "" && err.Error() != "EOF" {
+	if err != nil && line == "" && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password: %w", err)
 	}
 	fmt.Fprintln(e.stderr)
 	pw := strings.TrimRight(line, "\r\n")
 	generated := pw == ""
 	if generated {
-		pw = ops.GeneratePassword()
+		pw = admin.GeneratePassword()
 	}
-	if err := ops.SetPassword(*data, pw); err != nil {
+	if err := admin.SetPassword(*data, pw); err != nil {
 		return err
 	}
 	if generated {

@@ -5,28 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/scripts"
+	"github.com/tallyhq/tally/internal/server"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
@@ -41,13 +39,6 @@ const (
 	maxTrackedSessions = 1_000_000
 )
 
-// File names inside the data directory.
-const (
-	writeModelFile = "write.db"
-	readModelFile  = "read.db"
-	serverURLFile  = "server.url" // where a running server listens, for tally backup
-)
-
 // Main is a running tally server: both stores, the HTTP server and the cron jobs. Tests start
 // the whole program through it on 127.0.0.1:0.
 type Main struct {
@@ -58,16 +49,11 @@ type Main struct {
 	// Metrics, if nil, are made by Open.
 	Metrics *metrics.Metrics
 
-	write    *bolt.Store
-	read     *sqlite.DB
-	flusher  *flush.Flusher
-	snapper  *snapshot.Snapshotter
-	cron     *cron.Cron
-	server   *http.Server
-	listener net.Listener
-	serveErr chan error
-	stopBg   context.CancelFunc
-	bg       sync.WaitGroup
+	write  *bolt.Store
+	read   *sqlite.DB
+	run    schedule.Jobs
+	jobs   *schedule.Scheduler // the cron; Close cancels its runs
+	server *server.Server
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -81,8 +67,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Metrics == nil {
 		m.Metrics = metrics.New()
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+	if err := datadir.Create(m.Config.DataDir); err != nil {
+		return err
 	}
 	sessions := m.loadSalt()
 	if err := m.ensurePassword(); err != nil {
@@ -91,47 +77,21 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	m.flusher = flush.New(m.write, m.read, m.Log)
-	m.snapper = snapshot.New(m.write, m.read, m.Now, m.Log)
 	if m.Config.Sites.Any() {
 		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
 	} else {
 		m.Log.Info("counting these sites only", "sites", m.Config.Sites.String())
 	}
-
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
+	var err error
+	if m.server, err = server.Listen(m.Config.Addr, m.routes(sessions), m.Log); err != nil {
 		m.closeStores()
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+		return err
 	}
-	m.listener = ln
-	m.server = &http.Server{
-		Handler:           m.routes(sessions),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          log.New(redactingWriter{m.Log}, "", 0),
-	}
-	m.serveErr = make(chan error, 1)
-	go func() { m.serveErr <- m.server.Serve(ln) }()
-
-	if err := m.startCron(); err != nil {
+	if m.jobs, err = m.run.Start(ctx, m.Config.FlushSchedule, m.Config.SnapshotSchedule); err != nil {
 		m.Close()
 		return err
 	}
-	// Days missed while tally was down get their snapshots now, not at the next 00:05.
-	bgCtx, stop := context.WithCancel(context.Background())
-	m.stopBg = stop
-	m.bg.Go(func() {
-		if n, err := m.catchUp(bgCtx); err != nil && bgCtx.Err() == nil {
-			m.Log.Error("snapshot catch-up at start-up failed; the next 00:05 run retries", "err", err)
-		} else if n > 1 {
-			m.Log.Info("caught up on missed snapshots", "days", n)
-		}
-	})
-	// tally backup finds the running server here, to ask it for a consistent copy.
-	if err := os.WriteFile(filepath.Join(m.Config.DataDir, serverURLFile), []byte(m.URL()+"\n"), 0o600); err != nil {
+	if err := datadir.NoteServer(m.Config.DataDir, m.URL()); err != nil {
 		m.Log.Warn("cannot note the server address for tally backup", "err", err)
 	}
 	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
@@ -141,35 +101,12 @@ func (m *Main) Open(ctx context.Context) error {
 }
 
 // URL is the base URL the server answers on.
-func (m *Main) URL() string { return "http://" + m.listener.Addr().String() }
+func (m *Main) URL() string { return m.server.URL() }
 
 // loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
 // is counted, since an unsalted id could be reversed by anyone who knows an IP.
 func (m *Main) loadSalt() *session.Deriver {
-	if m.Config.SaltRotation == "daily" {
-		d, err := session.NewRotating(m.Config.DataDir, m.Now)
-		if err != nil {
-			m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
-			return nil
-		}
-		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
-			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
-		return d
-	}
-	salt := []byte(m.Config.Salt)
-	if len(salt) == 0 {
-		var created bool
-		var err error
-		salt, created, err = session.LoadOrCreateSalt(m.Config.DataDir)
-		if err != nil {
-			m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
-			return nil
-		}
-		if created {
-			m.Log.Info("generated a new secret salt", "file", filepath.Join(m.Config.DataDir, session.SaltFile))
-		}
-	}
-	d, err := session.NewDeriver(salt)
+	d, err := m.deriver()
 	if err != nil {
 		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
 		return nil
@@ -177,38 +114,46 @@ func (m *Main) loadSalt() *session.Deriver {
 	return d
 }
 
+func (m *Main) deriver() (*session.Deriver, error) {
+	daily := m.Config.SaltRotation == "daily"
+	d, created, err := session.Load(m.Config.DataDir, m.Config.Salt, daily, m.Now)
+	switch {
+	case err != nil:
+	case daily:
+		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
+			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
+	case created:
+		m.Log.Info("generated a new secret salt", "file", filepath.Join(m.Config.DataDir, session.SaltFile))
+	}
+	return d, err
+}
+
 // ensurePassword stores --admin-password, or on first start generates one and prints it once.
 func (m *Main) ensurePassword() error {
-	if m.Config.AdminPassword != "" {
-		if err := ops.SetPassword(m.Config.DataDir, m.Config.AdminPassword); err != nil {
-			return fmt.Errorf("--admin-password: %w", err)
-		}
-		return nil
+	pw, err := admin.EnsurePassword(m.Config.DataDir, m.Config.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("admin password: %w", err)
 	}
-	has, err := ops.HasPassword(m.Config.DataDir)
-	if err != nil || has {
-		return err
+	if pw != "" {
+		fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with `tally passwd`):\n\n      %s\n\n", pw)
 	}
-	pw := ops.GeneratePassword()
-	if err := ops.SetPassword(m.Config.DataDir, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with `tally passwd`):\n\n      %s\n\n", pw)
 	return nil
 }
 
 func (m *Main) openStores(ctx context.Context) error {
-	w, err := bolt.Open(filepath.Join(m.Config.DataDir, writeModelFile),
-		bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed})
+	w, err := datadir.OpenWrite(m.Config.DataDir, bolt.Options{Now: m.Now, Logger: m.Log,
+		OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept})
 	if err != nil {
 		return err
 	}
-	r, err := sqlite.Open(ctx, filepath.Join(m.Config.DataDir, readModelFile), sqlite.Options{Now: m.Now})
+	r, err := datadir.OpenRead(ctx, m.Config.DataDir, sqlite.Options{Now: m.Now})
 	if err != nil {
 		w.Close()
 		return err
 	}
 	m.write, m.read = w, r
+	m.run = schedule.Jobs{Flusher: flush.New(w, r, m.Log), Snapshotter: snapshot.New(w, r, m.Now, m.Log),
+		Metrics: m.Metrics, Log: m.Log}
 	m.Metrics.Gauge("tally_dirty_items", "Items changed in the write model since the last flush.", func() float64 {
 		n, err := w.DirtyLen(context.Background())
 		if err != nil {
@@ -229,9 +174,11 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	}).Register(mux)
 	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
+	auth := admin.New(admin.Config{DataDir: m.Config.DataDir, Sessions: m.write, IPs: m.Config.TrustedProxies,
+		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
-		DataDir: m.Config.DataDir, DB: m.read, Jobs: ops.Jobs{Flush: m.flush, Snapshot: m.snapshot, Backup: m.backupTo},
-		IPs: m.Config.TrustedProxies, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
+		DataDir: m.Config.DataDir, Read: m.read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
+		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -240,92 +187,32 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	return mux
 }
 
-// flush runs one flush for the cron, the dashboard, the admin API and shutdown alike.
-func (m *Main) flush(ctx context.Context) (int, error) {
-	start := time.Now()
-	res, err := m.flusher.Run(ctx)
-	m.Metrics.Job("flush", res.Items, time.Since(start), err)
-	return res.Items, err
-}
-
-func (m *Main) snapshot(ctx context.Context, date time.Time) (int, error) {
-	start := time.Now()
-	n, err := m.snapper.Run(ctx, date)
-	m.Metrics.Job("snapshot", n, time.Since(start), err)
-	return n, err
-}
-
-// catchUp snapshots yesterday and any missed days before it.
-func (m *Main) catchUp(ctx context.Context) (int, error) {
-	start := time.Now()
-	n, err := m.snapper.CatchUp(ctx)
-	m.Metrics.Job("snapshot", n, time.Since(start), err)
-	return n, err
-}
-
-// startCron schedules the jobs in UTC. A job still running when its next turn comes is
-// skipped, and a failure is logged; neither can crash the server.
-func (m *Main) startCron() error {
-	logger := cronLogger{m.Log}
-	m.cron = cron.New(cron.WithLocation(time.UTC), cron.WithLogger(logger),
-		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
-	if _, err := m.cron.AddFunc(m.Config.FlushSchedule, func() {
-		if _, err := m.flush(context.Background()); err != nil {
-			m.Log.Error("scheduled flush failed; dirty items stay marked for the next run", "err", err)
-		}
-	}); err != nil {
-		return fmt.Errorf("schedule flush: %w", err)
-	}
-	if _, err := m.cron.AddFunc(m.Config.SnapshotSchedule, func() {
-		if _, err := m.catchUp(context.Background()); err != nil {
-			m.Log.Error("scheduled snapshot failed; the next run catches up", "err", err)
-		}
-	}); err != nil {
-		return fmt.Errorf("schedule snapshot: %w", err)
-	}
-	m.cron.Start()
-	return nil
-}
-
-// Close shuts down gracefully: stop accepting, let in-flight requests finish, stop the cron
-// and wait for a running job, flush one last time, and close both stores.
+// Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight
+// requests finish, cancel the background work and wait for it, flush one last time, and close
+// both stores.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
 	if m.server != nil {
-		if err := m.server.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
-		}
-		if err := <-m.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, fmt.Errorf("serve: %w", err))
-		}
+		errs = append(errs, m.server.Shutdown(ctx))
 	}
-	if m.stopBg != nil {
-		m.stopBg()
-		m.bg.Wait()
+	if m.jobs != nil {
+		errs = append(errs, m.jobs.Stop(ctx))
 	}
-	if m.cron != nil {
-		select {
-		case <-m.cron.Stop().Done():
-		case <-ctx.Done():
-			errs = append(errs, errors.New("a cron job was still running at shutdown"))
-		}
-	}
-	if m.flusher != nil {
-		if _, err := m.flush(ctx); err != nil {
+	if m.run.Flusher != nil {
+		if _, err := m.run.Flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("final flush: %w", err))
 		}
 	}
 	errs = append(errs, m.closeStores())
-	os.Remove(filepath.Join(m.Config.DataDir, serverURLFile))
+	datadir.ForgetServer(m.Config.DataDir)
 	return errors.Join(errs...)
 }
 
-// backupTo writes a consistent backup into dest: the read model first, so it is never ahead of
-// the write model; a restore then flushes every item again to make the two agree exactly.
+// backupTo writes a consistent backup into dest.
 func (m *Main) backupTo(ctx context.Context, dest string) (backup.Manifest, error) {
-	return backup.Make(ctx, dest, backupParts(m.Config.DataDir, m.read, m.write), m.Now())
+	return backup.Make(ctx, dest, datadir.BackupParts(m.Config.DataDir, m.read, m.write), m.Now())
 }
 
 func (m *Main) closeStores() error {
@@ -339,25 +226,4 @@ func (m *Main) closeStores() error {
 		m.read = nil
 	}
 	return errors.Join(errs...)
-}
-
-// cronLogger sends cron's messages to slog.
-type cronLogger struct{ log *slog.Logger }
-
-func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron: "+msg, append(kv, "err", err)...)
-}
-
-// clientAddr matches the peer addresses net/http puts in its error messages ("http: panic
-// serving 203.0.113.7:51234"), which must not reach the log.
-var clientAddr = regexp.MustCompile(`\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?:\d+`)
-
-// redactingWriter turns net/http's error log lines into slog records without client addresses.
-type redactingWriter struct{ log *slog.Logger }
-
-func (w redactingWriter) Write(p []byte) (int, error) {
-	msg := clientAddr.ReplaceAllString(string(p), "[client]")
-	w.log.Warn("http server", "msg", msg)
-	return len(p), nil
 }

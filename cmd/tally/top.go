@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
-	"github.com/tallyhq/tally/internal/sites"
+	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
@@ -25,16 +23,12 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 	if *limit < 1 || *limit > 10_000 {
 		return fmt.Errorf("--limit must be from 1 to 10000")
 	}
-	path := filepath.Join(*data, readModelFile)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, *data)
-	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	db, err := datadir.OpenRead(ctx, *data, sqlite.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	items, err := db.Top(ctx, sqlite.TopFilter{Site: sites.Normalize(*site), Type: *typ, Limit: *limit})
+	items, err := db.Top(ctx, report.TopFilter{Site: item.NormalizeSite(*site), Type: *typ, Limit: *limit})
 	if err != nil {
 		return err
 	}

@@ -102,21 +102,92 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-func TestOnlyJobsKnowBothModels(t *testing.T) {
-	graph := importGraph(t)
+// storeDrivers are what makes a package a store package: a database driver, bbolt, or
+// database/sql.
+var storeDrivers = []string{"database/sql", "go.etcd.io/bbolt", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/redis/go-redis"}
+
+// storePackages returns our packages under internal/ that import a store driver directly.
+func storePackages(graph map[string][]string) map[string]bool {
+	out := map[string]bool{}
 	for pkg, imports := range graph {
-		if strings.HasPrefix(pkg, module+"/cmd") {
+		if !strings.HasPrefix(pkg, module+"/internal/") {
 			continue
 		}
 		for _, d := range imports {
-			if strings.HasPrefix(d, module+"/cmd") {
+			for _, drv := range storeDrivers {
+				if d == drv || strings.HasPrefix(d, drv+"/") {
+					out[pkg] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestStorePackagesFound(t *testing.T) {
+	stores := storePackages(importGraph(t))
+	for _, want := range []string{"internal/bolt", "internal/sqlite"} {
+		if !stores[module+"/"+want] {
+			t.Errorf("%s is not recognised as a store package: the rules below would check nothing", want)
+		}
+	}
+}
+
+// TestReadSideImportsNoStore: the dashboard and /api/top see the read model only through the
+// interfaces they declare, so the same code runs on any read model.
+func TestReadSideImportsNoStore(t *testing.T) {
+	graph := importGraph(t)
+	stores := storePackages(graph)
+	for _, pkg := range []string{"internal/ops", "internal/top", "internal/admin", "internal/report"} {
+		if _, ok := graph[module+"/"+pkg]; !ok {
+			t.Fatalf("package %s not found: the rule checks nothing", pkg)
+		}
+		for d := range deps(graph, module+"/"+pkg) {
+			if stores[d] || slices.ContainsFunc(storeDrivers, func(drv string) bool { return d == drv || strings.HasPrefix(d, drv+"/") }) {
+				t.Errorf("%s imports %s, a store: it must see the read model through its own interfaces", pkg, d)
+			}
+		}
+	}
+}
+
+// Wiring packages know every model: datadir opens the stores for cmd/tally, storetest for
+// tests. Nothing else may import them, or the import graph would stop showing the CQRS split.
+var wiring = map[string]string{
+	module + "/internal/datadir":   "cmd/",
+	module + "/internal/storetest": "tests",
+}
+
+func TestOnlyJobsKnowBothModels(t *testing.T) {
+	graph := importGraph(t)
+	for pkg, imports := range graph {
+		for _, d := range imports {
+			if strings.HasPrefix(d, module+"/cmd") && !strings.HasPrefix(pkg, module+"/cmd") {
 				t.Errorf("%s imports %s: nothing may import cmd/", pkg, d)
 			}
+			if who, ok := wiring[d]; ok && (who == "tests" || !strings.HasPrefix(pkg, module+"/cmd")) {
+				t.Errorf("%s imports %s, which only %s may import", pkg, d, who)
+			}
+		}
+		if strings.HasPrefix(pkg, module+"/cmd") || wiring[pkg] != "" {
+			continue
 		}
 		all := deps(graph, pkg)
 		if all[module+"/internal/bolt"] && all[module+"/internal/sqlite"] &&
 			!strings.HasSuffix(pkg, "/flush") && !strings.HasSuffix(pkg, "/snapshot") {
 			t.Errorf("%s depends on both the write and the read model; only flush and snapshot may", pkg)
+		}
+	}
+}
+
+// TestJobsImportNoStore: flush and snapshot know both models through interfaces only.
+func TestJobsImportNoStore(t *testing.T) {
+	graph := importGraph(t)
+	stores := storePackages(graph)
+	for _, pkg := range []string{"internal/flush", "internal/snapshot"} {
+		for d := range deps(graph, module+"/"+pkg) {
+			if stores[d] {
+				t.Errorf("%s imports the store %s; it must use its Source and Sink interfaces", pkg, d)
+			}
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tallyhq/tally/internal/atomicfile"
 )
 
 // Part is one file of a backup.
@@ -36,13 +38,7 @@ type Manifest struct {
 // CopyFile is a Part.Write for small files that do not change while copied (salt, password
 // hash). A missing source is reported as fs.ErrNotExist.
 func CopyFile(src string) func(context.Context, string) error {
-	return func(_ context.Context, dst string) error {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o600)
-	}
+	return func(_ context.Context, dst string) error { return atomicfile.Copy(src, dst) }
 }
 
 // Make writes every part into dest, which must not exist or be empty, in the order given.
@@ -62,7 +58,7 @@ func Make(ctx context.Context, dest string, parts []Part, now time.Time) (Manife
 		m.Files = append(m.Files, p.Name)
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(dest, ManifestFile), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, ManifestFile), append(b, '\n')); err != nil {
 		return Manifest{}, fmt.Errorf("backup: write manifest: %w", err)
 	}
 	return m, nil
@@ -168,6 +164,9 @@ func Untar(r io.Reader, dir string) error {
 // Replace moves the named files of dataDir aside into dataDir/pre-restore-<time>/ and copies
 // the backup's files in their place. It returns the folder the old files went to.
 func Replace(backupDir, dataDir string, names []string, now time.Time) (aside string, err error) {
+	if err := regularFiles(backupDir, names); err != nil {
+		return "", err
+	}
 	aside = filepath.Join(dataDir, "pre-restore-"+now.UTC().Format("20060102T150405Z"))
 	if err := os.MkdirAll(aside, 0o700); err != nil {
 		return "", err
@@ -181,33 +180,31 @@ func Replace(backupDir, dataDir string, names []string, now time.Time) (aside st
 			}
 		}
 		src := filepath.Join(backupDir, name)
-		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(src); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := copyFile(src, filepath.Join(dataDir, name)); err != nil {
+		if err := atomicfile.Copy(src, filepath.Join(dataDir, name)); err != nil {
 			return aside, fmt.Errorf("restore %s: %w", name, err)
 		}
 	}
 	return aside, nil
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
+// regularFiles refuses a backup whose files are links or anything but regular files, before
+// anything is moved: a crafted backup could otherwise link to any file the restoring user can
+// read and have it copied into the data directory as the salt or the password hash.
+func regularFiles(dir string, names []string) error {
+	for _, name := range names {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("backup %s: %w", name, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("backup %s: not a regular file (%s); refusing to restore it", name, fi.Mode().Type())
+		}
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return nil
 }

@@ -22,6 +22,9 @@
 //	seeds    item key → the views and likes last imported for it, so a re-import moves the
 //	         counts by the difference only
 //	meta     bookkeeping: the last day written, so a clock going backwards cannot reopen a day
+//	admin_sessions  hash of a dashboard session token → expiry and the fingerprint of the
+//	         password it was opened under (see internal/admin); not counts, but the write model
+//	         is the store tally keeps for good, so the read model stays rebuildable from it
 //
 // # Caveats
 //
@@ -52,6 +55,7 @@ var (
 	bucketMeta    = []byte("meta")
 	bucketLikes   = []byte("likes")
 	bucketSeeds   = []byte("seeds")
+	bucketAdmin   = []byte("admin_sessions")
 	keyLastDay    = []byte("last_day")
 )
 
@@ -71,6 +75,11 @@ type Options struct {
 	// OnCommit, if set, hears about every write transaction: how many requests it carried and
 	// how long it took, fsync included. It runs on the writer goroutine and must be quick.
 	OnCommit func(requests int, d time.Duration)
+	// SweepEvery is how often expired dedup windows leave memory and disk; default 1 minute.
+	SweepEvery time.Duration
+	// OnSweep, if set, hears how many dedup windows are still open after each sweep. It runs on
+	// the writer goroutine and must be quick.
+	OnSweep func(open int)
 }
 
 // Store is the bbolt write model.
@@ -80,12 +89,13 @@ type Store struct {
 	window time.Duration
 	log    *slog.Logger
 
-	reqs     chan *request
-	sweeps   chan chan int
-	onCommit func(int, time.Duration)
-	quit     chan struct{}
-	done     chan struct{}
-	maxBatch int
+	reqs       chan *request
+	onCommit   func(int, time.Duration)
+	sweepEvery time.Duration
+	onSweep    func(int)
+	quit       chan struct{}
+	done       chan struct{}
+	maxBatch   int
 
 	// Owned by the writer goroutine after Open returns.
 	dedup   map[uint64]int64 // dedup hash → expiry, unix ms
@@ -109,6 +119,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
 	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = time.Minute
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: opts.LockTimeout,
 		// The freelist is rebuilt by a scan after a crash instead of being written on every
@@ -126,17 +139,18 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open write model %s: %w", path, err)
 	}
 	s := &Store{
-		db:       db,
-		now:      opts.Now,
-		window:   opts.Window,
-		log:      opts.Logger,
-		reqs:     make(chan *request),
-		sweeps:   make(chan chan int),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		maxBatch: opts.MaxBatch,
-		onCommit: opts.OnCommit,
-		dedup:    make(map[uint64]int64),
+		db:         db,
+		now:        opts.Now,
+		window:     opts.Window,
+		log:        opts.Logger,
+		reqs:       make(chan *request),
+		sweepEvery: opts.SweepEvery,
+		onSweep:    opts.OnSweep,
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		maxBatch:   opts.MaxBatch,
+		onCommit:   opts.OnCommit,
+		dedup:      make(map[uint64]int64),
 	}
 	if err := s.init(); err != nil {
 		db.Close()
@@ -150,7 +164,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketSeeds} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketSeeds, bucketAdmin} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}
@@ -202,9 +216,9 @@ func (s *Store) Counts(ctx context.Context, it item.Item) (item.Counts, error) {
 	return c, ctx.Err()
 }
 
-// day returns the number of whole days since the Unix epoch of t in UTC.
+// day returns t's UTC day as days since the Unix epoch, the form keys carry.
 func day(t time.Time) uint32 {
-	return uint32(t.UTC().Unix() / 86400)
+	return uint32(session.DayNumber(t))
 }
 
 func encodeCounts(c item.Counts) []byte {

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -26,48 +27,90 @@ var (
 // when the test ends.
 func newTestStore(t *testing.T, clk *clock.Fake) (*Store, string) {
 	t.Helper()
+	return openTestStore(t, Options{Now: clk.Now})
+}
+
+// openTestStore is newTestStore with options. (This package's own tests cannot use
+// internal/storetest, which imports it.)
+func openTestStore(t *testing.T, opts Options) (*Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "write.db")
-	s, err := Open(path, Options{Now: clk.Now})
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		s.Close()
-		checkFile(t, path)
+		if err := Check(path); err != nil {
+			t.Error(err)
+		}
 	})
 	return s, path
 }
 
-func checkFile(t *testing.T, path string) {
+// sweptStore is a store whose sweep runs every few milliseconds and reports each result on
+// the returned channel, so tests can move the clock and wait for the next sweep.
+func sweptStore(t *testing.T, clk *clock.Fake) (*Store, <-chan int) {
 	t.Helper()
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Errorf("reopen for check: %v", err)
-		return
-	}
-	defer db.Close()
-	if err := db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			return err
+	swept := make(chan int, 1)
+	s, _ := openTestStore(t, Options{Now: clk.Now, SweepEvery: 2 * time.Millisecond, OnSweep: func(open int) {
+		select {
+		case swept <- open:
+		default:
 		}
-		return nil
-	}); err != nil {
-		t.Errorf("bbolt consistency check: %v", err)
+	}})
+	return s, swept
+}
+
+// nextSweep waits for a sweep that starts after the call, and returns the windows it left open.
+func nextSweep(t *testing.T, swept <-chan int) int {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for range 2 { // the first report may come from a sweep already under way
+		select {
+		case <-swept:
+		case <-timeout:
+			t.Fatal("no sweep within 5 s")
+		}
+	}
+	select {
+	case n := <-swept:
+		return n
+	case <-timeout:
+		t.Fatal("no sweep within 5 s")
+		return 0
 	}
 }
 
+// sid is a stable id for a named visitor on at's UTC day, another the next day, like a real one.
 func sid(visitor string, at time.Time) session.ID {
-	d, _ := session.NewDeriver([]byte("test-salt"))
-	return d.ID(visitor, "Mozilla/5.0 test", at)
+	sum := sha256.Sum256([]byte(visitor + "|" + session.FormatDay(at)))
+	return session.ID(sum[:16])
 }
 
-func record(t *testing.T, s *Store, it item.Item, id session.ID) item.Recorded {
+// record records a view and reports whether it was counted as unique.
+func record(t *testing.T, s *Store, it item.Item, id session.ID) (unique bool) {
 	t.Helper()
-	res, err := s.Record(context.Background(), item.View{Item: it, Session: id})
+	return recordView(t, s, item.View{Item: it, Session: id})
+}
+
+func recordView(t *testing.T, s *Store, v item.View) (unique bool) {
+	t.Helper()
+	before, err := s.Counts(context.Background(), v.Item)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res
+	if err := s.Record(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Counts(context.Background(), v.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != before.Total+1 {
+		t.Fatalf("total went from %d to %d after one view", before.Total, after.Total)
+	}
+	return after.Unique == before.Unique+1
 }
 
 func wantCounts(t *testing.T, s *Store, it item.Item, unique, total int64) {
@@ -113,8 +156,8 @@ func TestWindowSlides(t *testing.T) {
 	}
 	for i, st := range steps {
 		clk.Add(st.advance)
-		if got := record(t, s, hello, alice); got.Unique != st.unique {
-			t.Errorf("step %d (+%v): unique=%v, want %v", i, st.advance, got.Unique, st.unique)
+		if got := record(t, s, hello, alice); got != st.unique {
+			t.Errorf("step %d (+%v): unique=%v, want %v", i, st.advance, got, st.unique)
 		}
 	}
 	wantCounts(t, s, hello, 2, 5)
@@ -129,16 +172,12 @@ func TestWindowSpansMidnight(t *testing.T) {
 	record(t, s, hello, sid("203.0.113.1", before))
 	clk.Set(after)
 	// The ingest side passes yesterday's id during the first half hour of the day.
-	res, err := s.Record(context.Background(), item.View{Item: hello, Session: sid("203.0.113.1", after), Previous: sid("203.0.113.1", before)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Unique {
+	if recordView(t, s, item.View{Item: hello, Session: sid("203.0.113.1", after), Previous: sid("203.0.113.1", before)}) {
 		t.Error("a reader who crossed midnight within the window counted as a new unique")
 	}
 	// The window now continues under today's id.
 	clk.Add(20 * time.Minute)
-	if record(t, s, hello, sid("203.0.113.1", after)).Unique {
+	if record(t, s, hello, sid("203.0.113.1", after)) {
 		t.Error("the window did not continue under today's id")
 	}
 	wantCounts(t, s, hello, 1, 3)
@@ -153,7 +192,7 @@ func TestConcurrentViewsAreExact(t *testing.T) {
 		wg.Go(func() {
 			id := sid(fmt.Sprintf("198.51.100.%d", v), noon)
 			for range each {
-				if _, err := s.Record(context.Background(), item.View{Item: hello, Session: id}); err != nil {
+				if err := s.Record(context.Background(), item.View{Item: hello, Session: id}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -183,7 +222,7 @@ func TestRestartKeepsCountsAndWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if record(t, s, hello, alice).Unique {
+	if record(t, s, hello, alice) {
 		t.Error("after a restart, a repeat view within the window counted as unique")
 	}
 	wantCounts(t, s, hello, 1, 2)
@@ -191,8 +230,7 @@ func TestRestartKeepsCountsAndWindows(t *testing.T) {
 
 func TestSweepForgetsExpiredWindows(t *testing.T) {
 	clk := clock.NewFake(noon)
-	s, _ := newTestStore(t, clk)
-	ctx := context.Background()
+	s, swept := sweptStore(t, clk)
 	for i := range 100 {
 		record(t, s, hello, sid(fmt.Sprintf("192.0.2.%d", i), noon))
 	}
@@ -200,11 +238,7 @@ func TestSweepForgetsExpiredWindows(t *testing.T) {
 	record(t, s, other, sid("192.0.2.1", noon))
 
 	clk.Add(20 * time.Minute) // the first 100 expired, the last one is live
-	open, err := s.Sweep(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if open != 1 {
+	if open := nextSweep(t, swept); open != 1 {
 		t.Errorf("%d windows open after the sweep, want 1", open)
 	}
 	if n := dedupKeysOnDisk(t, s); n != 1 {
@@ -242,7 +276,7 @@ func TestRecordAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := s.Record(context.Background(), item.View{Item: hello, Session: sid("x", noon)}); !errorsIs(err, ErrClosed) {
+	if err := s.Record(context.Background(), item.View{Item: hello, Session: sid("x", noon)}); !errorsIs(err, ErrClosed) {
 		t.Errorf("Record after Close: %v, want ErrClosed", err)
 	}
 }
@@ -255,7 +289,6 @@ func BenchmarkRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	d, _ := session.NewDeriver([]byte("bench"))
 	now := time.Now()
 	items := make([]item.Item, 1000)
 	for i := range items {
@@ -267,10 +300,10 @@ func BenchmarkRecord(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			v := item.View{Item: items[i%1000], Session: d.ID("198.51.100.1", "ua", now.Add(time.Duration(i)))}
+			v := item.View{Item: items[i%1000], Session: sid("198.51.100.1", now)}
 			v.Session[0] ^= byte(i) // a new visitor each time
 			v.Session[1] ^= byte(i >> 8)
-			if _, err := s.Record(context.Background(), v); err != nil {
+			if err := s.Record(context.Background(), v); err != nil {
 				b.Fatal(err)
 			}
 		}

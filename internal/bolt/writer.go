@@ -27,7 +27,6 @@ type request struct {
 	like  item.Like
 	seeds []item.Seed
 
-	viewResult item.Recorded
 	likeResult item.LikeCounts
 	seeded     []item.Seed // the seeds these replaced
 	done       chan error
@@ -50,17 +49,14 @@ func (s *Store) submit(ctx context.Context, req *request) error {
 }
 
 // Record adds one view and returns once it is durable on disk.
-func (s *Store) Record(ctx context.Context, v item.View) (item.Recorded, error) {
+func (s *Store) Record(ctx context.Context, v item.View) error {
 	if !v.Item.Valid() {
-		return item.Recorded{}, fmt.Errorf("record view: invalid item %q", v.Item)
+		return fmt.Errorf("record view: invalid item %q", v.Item)
 	}
 	req := requestPool.Get().(*request)
 	defer requestPool.Put(req)
 	*req = request{kind: kindView, view: v, done: req.done}
-	if err := s.submit(ctx, req); err != nil {
-		return item.Recorded{}, err
-	}
-	return req.viewResult, nil
+	return s.submit(ctx, req)
 }
 
 // Like applies a visitor's like or unlike and returns the numbers after it, once durable.
@@ -98,15 +94,12 @@ func (s *Store) Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error
 	return req.seeded, nil
 }
 
-// sweepEvery is how often expired dedup keys leave memory and disk.
-const sweepEvery = time.Minute
-
 // run is the writer goroutine: it takes every view waiting at the moment, commits them in one
 // transaction, answers them all, and repeats. While a commit is in flight, new views queue
 // up, so batches grow with load without any added delay.
 func (s *Store) run() {
 	defer close(s.done)
-	sweep := time.NewTicker(sweepEvery)
+	sweep := time.NewTicker(s.sweepEvery)
 	defer sweep.Stop()
 	batch := make([]*request, 0, s.maxBatch)
 	for {
@@ -132,9 +125,9 @@ func (s *Store) run() {
 			}
 		case <-sweep.C:
 			s.sweep()
-		case reply := <-s.sweeps:
-			s.sweep()
-			reply <- len(s.dedup)
+			if s.onSweep != nil {
+				s.onSweep(len(s.dedup))
+			}
 		case <-s.quit:
 			return
 		}
@@ -238,7 +231,6 @@ func (s *Store) applyView(b *batch, r *request) {
 		unique = !s.seen(dedupHash(r.view.Previous, key), b.nowMs, b.pending)
 	}
 	b.pending[h] = b.expMs
-	r.viewResult = item.Recorded{Unique: unique}
 	dl := b.delta(key)
 	dl.total++
 	if unique {
@@ -405,18 +397,4 @@ func (s *Store) sweepLikes(today uint32) error {
 		}
 		return nil
 	})
-}
-
-// Sweep forgets expired dedup windows now instead of at the next minute tick, and returns how
-// many windows are still open. The writer goroutine owns the index, so the sweep runs there.
-func (s *Store) Sweep(ctx context.Context) (open int, err error) {
-	reply := make(chan int, 1)
-	select {
-	case s.sweeps <- reply:
-	case <-s.quit:
-		return 0, ErrClosed
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	return <-reply, nil
 }

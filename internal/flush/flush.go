@@ -11,8 +11,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tallyhq/tally/internal/item"
 )
@@ -38,12 +39,12 @@ type Flusher struct {
 	src Source
 	dst Sink
 	log *slog.Logger
-	mu  sync.Mutex
+	mu  *semaphore.Weighted // one run at a time; waiting gives up with the context
 }
 
 // New returns a Flusher from src to dst.
 func New(src Source, dst Sink, log *slog.Logger) *Flusher {
-	return &Flusher{src: src, dst: dst, log: log}
+	return &Flusher{src: src, dst: dst, log: log, mu: semaphore.NewWeighted(1)}
 }
 
 // Result reports what a flush did.
@@ -53,10 +54,13 @@ type Result struct {
 }
 
 // Run flushes every item dirty at the time it reaches it. A second caller waits for the first
-// to finish and then runs its own flush, so it sees every view acknowledged before it called.
+// to finish and then runs its own flush, so it sees every view acknowledged before it called;
+// it stops waiting when ctx ends (a shutdown must not hang behind a flush that is stuck).
 func (f *Flusher) Run(ctx context.Context) (Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	if err := f.mu.Acquire(ctx, 1); err != nil {
+		return Result{}, fmt.Errorf("flush: wait for the running flush: %w", err)
+	}
+	defer f.mu.Release(1)
 	start := time.Now()
 	res := Result{}
 	var after item.Item

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,45 +11,32 @@ import (
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 var noon = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 type env struct {
-	write  *bolt.Store
-	read   *sqlite.DB
-	path   string // read.db
-	f      *Flusher
-	clk    *clock.Fake
-	salted *session.Deriver
+	write *bolt.Store
+	read  *sqlite.DB
+	path  string // read.db
+	f     *Flusher
+	clk   *clock.Fake
 }
 
 func newEnv(t *testing.T, busy time.Duration) *env {
 	t.Helper()
-	dir := t.TempDir()
 	clk := clock.NewFake(noon)
-	w, err := bolt.Open(filepath.Join(dir, "write.db"), bolt.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	path := filepath.Join(dir, "read.db")
-	r, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: clk.Now, BusyTimeout: busy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	d, _ := session.NewDeriver([]byte("salt"))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &env{write: w, read: r, path: path, f: New(w, r, log), clk: clk, salted: d}
+	w := storetest.Write(t, bolt.Options{Now: clk.Now})
+	r, path := storetest.Read(t, sqlite.Options{Now: clk.Now, BusyTimeout: busy})
+	return &env{write: w, read: r, path: path, f: New(w, r, storetest.Log()), clk: clk}
 }
 
 func (e *env) view(t *testing.T, slug, visitor string) {
 	t.Helper()
 	it := item.Item{Site: "example.com", Type: "blog", Slug: slug}
-	if _, err := e.write.Record(context.Background(), item.View{Item: it, Session: e.salted.ID(visitor, "ua", e.clk.Now())}); err != nil {
+	if err := e.write.Record(context.Background(), item.View{Item: it, Session: storetest.SID(visitor, e.clk.Now())}); err != nil {
 		t.Fatal(err)
 	}
 }

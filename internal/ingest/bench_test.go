@@ -3,11 +3,8 @@ package ingest
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,22 +13,19 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 // BenchmarkView is one recorded view through the handler, from request to durable write:
 // decoding, classification, session id, limits and the group-committed write. Run with
 // -cpu 64-ish parallelism to see group commit at work: go test -bench View -cpu 2 ./internal/ingest
 func BenchmarkView(b *testing.B) {
-	store, err := bolt.Open(filepath.Join(b.TempDir(), "write.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	store := storetest.Write(b, bolt.Options{})
 	rules, _ := classify.NewRules(nil, nil)
 	ips, _ := clientip.ParseTrusted("192.0.2.0/24")
 	sessions, _ := session.NewDeriver([]byte("bench"))
 	h := New(store, Config{Rules: rules, Bots: classify.NewBots(0), IPs: ips, Sessions: sessions,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: storetest.Log()})
 	mux := http.NewServeMux()
 	h.Register(mux)
 	bodies := make([][]byte, 1000)

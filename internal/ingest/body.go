@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,8 +20,12 @@ const (
 	maxReferrerLength = 2048
 )
 
-// errTooLarge marks a body over MaxBeaconBytes.
-var errTooLarge = errors.New("beacon larger than 4 KiB")
+var (
+	errTooLarge = jsonhttp.Errorf(jsonhttp.TooLarge, "beacon larger than 4 KiB")
+	errNotJSON  = jsonhttp.Errorf(jsonhttp.Invalid, "body must be a JSON object")
+)
+
+func invalid(msg string) error { return jsonhttp.Errorf(jsonhttp.Invalid, "%s", msg) }
 
 // decodeBody reads a beacon body into v: a JSON object, sent as JSON or as text/plain by
 // navigator.sendBeacon, at most MaxBeaconBytes.
@@ -32,66 +35,65 @@ func decodeBody(r *http.Request, v any) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBeaconBytes+1))
 	if err != nil {
-		return errors.New("unreadable body")
+		return invalid("unreadable body")
 	}
 	if len(body) > MaxBeaconBytes {
 		return errTooLarge
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
-		return errors.New("body must be a JSON object")
+		return errNotJSON
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return errors.New("body must be a JSON object with string fields")
+		return invalid("body must be a JSON object with string fields")
 	}
 	return nil
 }
 
-// badRequest answers a malformed beacon: 413 when too large, else 400, with a JSON reason.
-func (h *Handler) badRequest(w http.ResponseWriter, endpoint string, err error) {
-	status := http.StatusBadRequest
-	if errors.Is(err, errTooLarge) {
-		status = http.StatusRequestEntityTooLarge
-	}
+// fail answers a beacon endpoint's error once: its status and JSON reason, a metric, and a log
+// line for what was our fault (a write model that could not record).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
+	status := jsonhttp.Fail(w, err)
 	h.cfg.Metrics.Rejected(endpoint, status)
-	jsonhttp.Error(w, status, err.Error())
+	if status == http.StatusServiceUnavailable && r.Context().Err() == nil {
+		h.cfg.Log.Error("beacon not recorded", "endpoint", endpoint, "err", err)
+	}
+}
+
+// unavailable marks a write model failure: the only time a visitor sees an error, so the
+// client may retry. Never 500 over analytics.
+func unavailable(err error) error {
+	return &jsonhttp.Error{Kind: jsonhttp.Unavailable, Msg: "temporarily unable to record", Err: err}
 }
 
 // parsePageURL accepts an absolute http or https URL with a host.
 func parsePageURL(s string) (*url.URL, error) {
 	if s == "" {
-		return nil, errors.New("url is required")
+		return nil, invalid("url is required")
 	}
 	if len(s) > maxURLLength {
-		return nil, errors.New("url too long")
+		return nil, invalid("url too long")
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, errors.New("url must be an absolute http(s) URL")
+		return nil, invalid("url must be an absolute http(s) URL")
 	}
 	if strings.IndexByte(u.Path, 0) >= 0 {
-		return nil, errors.New("url must not contain NUL")
+		return nil, invalid("url must not contain NUL")
 	}
 	return u, nil
 }
 
 // admit checks that a well-formed write for page URL u may come from this request: its site
-// must be allowed and any Origin header must belong to us. It answers 403 itself and reports
-// whether to go on; on success it adds the CORS headers.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request, endpoint string, u *url.URL) bool {
+// must be allowed and any Origin header must belong to us. On success it adds the CORS headers.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, u *url.URL) error {
 	site := item.Site(u)
-	msg := ""
 	switch {
 	case !h.cfg.Sites.Allowed(site):
-		msg = "site not allowed"
+		return jsonhttp.Errorf(jsonhttp.Forbidden, "site not allowed")
 	case !h.originAllowed(r, site):
-		msg = "origin not allowed"
-	}
-	if msg != "" {
-		h.cfg.Metrics.Rejected(endpoint, http.StatusForbidden)
-		jsonhttp.Error(w, http.StatusForbidden, msg)
-		return false
+		return jsonhttp.Errorf(jsonhttp.Forbidden, "origin not allowed")
 	}
 	h.cfg.Sites.CORS(w, r)
-	return true
+	return nil
 }

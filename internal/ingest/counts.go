@@ -1,11 +1,11 @@
 package ingest
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
-	"github.com/tallyhq/tally/internal/sites"
 )
 
 // countsResponse is the live count of one item.
@@ -21,36 +21,34 @@ type countsResponse struct {
 // zeros for an item never seen. Anyone may read them, bots included.
 func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Sites.CORS(w, r)
-	it, ok := h.itemFromQuery(w, r)
-	if !ok {
-		return
+	it, err := h.itemFromQuery(r)
+	var c item.Counts
+	if err == nil {
+		if c, err = h.rec.Counts(r.Context(), it); err != nil {
+			err = &jsonhttp.Error{Kind: jsonhttp.Unavailable, Msg: "temporarily unable to read counts", Err: fmt.Errorf("read live counts: %w", err)}
+		}
 	}
-	c, err := h.rec.Counts(r.Context(), it)
 	if err != nil {
-		h.cfg.Log.Error("read live counts", "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to read counts")
+		h.fail(w, r, "counts", err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, countsResponse{Type: it.Type, Slug: it.Slug, Unique: c.Unique, Total: c.Total, Likes: c.Likes})
 }
 
-// itemFromQuery reads the item from ?url= or ?site=&type=&slug=, answering 400 itself when
-// neither is usable.
-func (h *Handler) itemFromQuery(w http.ResponseWriter, r *http.Request) (item.Item, bool) {
+// itemFromQuery reads the item from ?url= or ?site=&type=&slug=.
+func (h *Handler) itemFromQuery(r *http.Request) (item.Item, error) {
 	q := r.URL.Query()
 	if raw := q.Get("url"); raw != "" {
 		u, err := parsePageURL(raw)
 		if err != nil {
-			jsonhttp.Error(w, http.StatusBadRequest, err.Error())
-			return item.Item{}, false
+			return item.Item{}, err
 		}
-		return h.cfg.Rules.Route(u), true
+		return h.cfg.Rules.Route(u), nil
 	}
-	it := item.Item{Site: sites.Normalize(q.Get("site")), Type: q.Get("type"), Slug: q.Get("slug")}
+	it := item.Item{Site: item.NormalizeSite(q.Get("site")), Type: q.Get("type"), Slug: q.Get("slug")}
 	if !it.Valid() {
-		jsonhttp.Error(w, http.StatusBadRequest, "give url, or site and type (and slug)")
-		return item.Item{}, false
+		return item.Item{}, invalid("give url, or site and type (and slug)")
 	}
-	return it, true
+	return it, nil
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"unicode"
@@ -30,23 +29,29 @@ const (
 func (h *Handler) event(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "event"
 	h.cfg.Metrics.Received(endpoint)
+	if err := h.eventBeacon(w, r, endpoint); err != nil {
+		h.fail(w, r, endpoint, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) eventBeacon(w http.ResponseWriter, r *http.Request, endpoint string) error {
 	var b eventBeacon
 	u, sid, err := h.readEvent(r, &b)
 	if err != nil {
-		h.badRequest(w, endpoint, err)
-		return
+		return err
 	}
-	if !h.admit(w, r, endpoint, u) {
-		return
+	if err := h.admit(w, r, u); err != nil {
+		return err
 	}
 	it := item.Item{Site: item.Site(u), Type: b.Name, Slug: b.Target}
 	v := h.visitorOf(r)
 	if h.cfg.Sessions != nil && !h.matchesSession(&v, sid) {
 		h.cfg.Metrics.Excluded(endpoint, "forged_sid")
-	} else if !h.countAndRecord(w, &v, endpoint, u, &it) {
-		return
+		return nil
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return h.count(&v, endpoint, u, &it)
 }
 
 func (h *Handler) readEvent(r *http.Request, b *eventBeacon) (*url.URL, session.ID, error) {
@@ -65,7 +70,7 @@ func (h *Handler) readEvent(r *http.Request, b *eventBeacon) (*url.URL, session.
 	}
 	sid, err := session.ParseID(b.SID)
 	if err != nil {
-		return nil, session.ID{}, errors.New("sid must be the 32 hex digits from /api/sid")
+		return nil, session.ID{}, invalid("sid must be the 32 hex digits from /api/sid")
 	}
 	return u, sid, nil
 }
@@ -74,16 +79,16 @@ func (h *Handler) readEvent(r *http.Request, b *eventBeacon) (*url.URL, session.
 // counted under, so an event can never add to a page's views.
 func (h *Handler) validName(name string) error {
 	if name == "" || len(name) > maxNameLength {
-		return errors.New("name must be 1 to 64 characters")
+		return invalid("name must be 1 to 64 characters")
 	}
 	for i, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (i > 0 && (c == '_' || c == '-'))
 		if !ok {
-			return errors.New("name may hold only a-z, 0-9, _ and -, starting with a letter or digit")
+			return invalid("name may hold only a-z, 0-9, _ and -, starting with a letter or digit")
 		}
 	}
 	if h.cfg.Rules.IsPageType(name) {
-		return errors.New("name " + name + " is a page type; pick an event name such as resume_download")
+		return invalid("name " + name + " is a page type; pick an event name such as resume_download")
 	}
 	return nil
 }
@@ -91,14 +96,14 @@ func (h *Handler) validName(name string) error {
 // validTarget accepts up to 256 bytes of printable UTF-8.
 func validTarget(target string) error {
 	if target == "" || len(target) > maxTargetLength {
-		return errors.New("target must be 1 to 256 bytes")
+		return invalid("target must be 1 to 256 bytes")
 	}
 	if !utf8.ValidString(target) {
-		return errors.New("target must be UTF-8")
+		return invalid("target must be UTF-8")
 	}
 	for _, c := range target {
 		if !unicode.IsPrint(c) {
-			return errors.New("target must be printable text")
+			return invalid("target must be printable text")
 		}
 	}
 	return nil

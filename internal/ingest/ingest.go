@@ -21,7 +21,7 @@ import (
 
 // Recorder is the write model as the beacon path needs it.
 type Recorder interface {
-	Record(ctx context.Context, v item.View) (item.Recorded, error)
+	Record(ctx context.Context, v item.View) error
 	Counts(ctx context.Context, it item.Item) (item.Counts, error)
 	Like(ctx context.Context, l item.Like) (item.LikeCounts, error)
 	Likes(ctx context.Context, it item.Item, sid session.ID) (item.LikeCounts, error)
@@ -74,9 +74,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("OPTIONS /api/event", h.cfg.Sites.Preflight)
 	mux.HandleFunc("GET /api/sid", h.sid)
 	mux.HandleFunc("GET /api/view.gif", h.pixel)
-	mux.HandleFunc("GET /api/like", h.like)
-	mux.HandleFunc("POST /api/like", h.like)
-	mux.HandleFunc("DELETE /api/like", h.like)
+	mux.HandleFunc("GET /api/like", h.likeGet)
+	mux.HandleFunc("POST /api/like", h.likePost)
+	mux.HandleFunc("DELETE /api/like", h.likeDelete)
 	mux.HandleFunc("OPTIONS /api/like", h.cfg.Sites.Preflight)
 	mux.HandleFunc("GET /api/counts", h.counts)
 	mux.HandleFunc("OPTIONS /api/counts", h.cfg.Sites.Preflight)

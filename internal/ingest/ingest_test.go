@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sites"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 const (
@@ -53,11 +52,7 @@ func withoutSalt() option { return func(c *Config) { c.Sessions = nil } }
 func newTestServer(t *testing.T, opts ...option) *testServer {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "write.db"), bolt.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := storetest.Write(t, bolt.Options{Now: clk.Now})
 	rules, err := classify.NewRules(nil, []string{"/drafts/**"})
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +61,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	sessions, _ := session.NewDeriver([]byte("test-salt"))
 	cfg := Config{
 		Rules: rules, Bots: classify.NewBots(0), IPs: ips, Sessions: sessions, Now: clk.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: storetest.Log(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -86,12 +81,21 @@ type beaconReq struct {
 
 func (ts *testServer) send(t *testing.T, b beaconReq) (*http.Response, string) {
 	t.Helper()
+	resp, body, err := ts.trySend(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// trySend is send for goroutines, which must not call t.Fatal.
+func (ts *testServer) trySend(b beaconReq) (*http.Response, string, error) {
 	if b.method == "" {
 		b.method = http.MethodPost
 	}
 	req, err := http.NewRequest(b.method, ts.url+"/api/view", strings.NewReader(b.body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	req.Header.Set("User-Agent", browserUA)
 	req.Header.Set("Content-Type", "application/json")
@@ -101,11 +105,11 @@ func (ts *testServer) send(t *testing.T, b beaconReq) (*http.Response, string) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	body, err := io.ReadAll(resp.Body)
+	return resp, string(body), err
 }
 
 func (ts *testServer) total(t *testing.T, it item.Item) int64 {
@@ -326,7 +330,11 @@ func TestConcurrentBeaconsAreExact(t *testing.T) {
 	for v := range visitors {
 		wg.Go(func() {
 			for range each {
-				resp, _ := ts.send(t, beaconReq{body: view(helloURL), header: map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", v)}})
+				resp, _, err := ts.trySend(beaconReq{body: view(helloURL), header: map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", v)}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				if resp.StatusCode != 200 {
 					t.Errorf("status %d", resp.StatusCode)
 				}

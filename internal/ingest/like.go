@@ -1,7 +1,7 @@
 package ingest
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,8 +13,9 @@ import (
 
 // likeResponse is what the button shows; cap tells it where the summit is.
 type likeResponse struct {
-	item.LikeCounts
-	Cap int `json:"cap"`
+	User  int   `json:"user"`
+	Total int64 `json:"total"`
+	Cap   int   `json:"cap"`
 }
 
 type likeBody struct {
@@ -22,57 +23,78 @@ type likeBody struct {
 	Count *int   `json:"count"`
 }
 
-// like handles GET, POST and DELETE /api/like: read, add (up to the visitor's daily cap) or
-// take back one of this visitor's likes. The item is the page URL in the JSON body or in
-// ?url=. Every well-formed request is answered with the numbers the button should show,
-// {"user": n, "total": N, "cap": 16}; bots, excluded pages and over-the-cap presses change nothing.
-func (h *Handler) like(w http.ResponseWriter, r *http.Request) {
+// The like button's endpoints. The item is the page URL in the JSON body or in ?url=. Every
+// well-formed request is answered with the numbers the button should show,
+// {"user": n, "total": N, "cap": 16}; bots, excluded pages and over-the-cap presses change
+// nothing and get the current numbers.
+
+// likeGet handles GET /api/like: this visitor's likes of the item today and its total.
+func (h *Handler) likeGet(w http.ResponseWriter, r *http.Request) {
+	h.cfg.Sites.CORS(w, r) // reads answer everyone
+	u, _, err := h.readLike(r)
+	var counts item.LikeCounts
+	if err == nil {
+		v := h.visitorOf(r)
+		counts, err = h.rec.Likes(r.Context(), h.cfg.Rules.Route(u), h.session(&v))
+		if err != nil {
+			err = unavailable(fmt.Errorf("read likes: %w", err))
+		}
+	}
+	h.answerLike(w, r, counts, err)
+}
+
+// likePost handles POST /api/like: adds count likes (default 1), up to the visitor's daily cap.
+func (h *Handler) likePost(w http.ResponseWriter, r *http.Request) {
+	h.changeLike(w, r, func(count int) int { return count })
+}
+
+// likeDelete handles DELETE /api/like: takes back one of this visitor's likes of today.
+func (h *Handler) likeDelete(w http.ResponseWriter, r *http.Request) {
+	h.changeLike(w, r, func(int) int { return -1 })
+}
+
+// changeLike applies a press when it counts, and otherwise only reads the numbers to show:
+// one store call either way.
+func (h *Handler) changeLike(w http.ResponseWriter, r *http.Request, delta func(count int) int) {
 	const endpoint = "like"
-	if r.Method != http.MethodGet {
-		h.cfg.Metrics.Received(endpoint)
-	}
+	h.cfg.Metrics.Received(endpoint)
 	u, count, err := h.readLike(r)
-	if err != nil {
-		h.badRequest(w, endpoint, err)
-		return
+	if err == nil {
+		err = h.admit(w, r, u)
 	}
-	if r.Method == http.MethodGet {
-		h.cfg.Sites.CORS(w, r) // reads answer everyone
-	} else if !h.admit(w, r, endpoint, u) {
+	if err != nil {
+		h.answerLike(w, r, item.LikeCounts{}, err)
 		return
 	}
 	page := h.cfg.Rules.Route(u)
 	v := h.visitorOf(r)
-	sid := h.session(&v)
-	counts, err := h.rec.Likes(r.Context(), page, sid)
-	if err == nil && r.Method != http.MethodGet {
-		reason := rateLimited
-		if h.allowClient(&v) {
-			_, reason = h.countable(&v, u, nil)
+	reason := rateLimited
+	if h.allowClient(&v) {
+		_, reason = h.countable(&v, u, nil)
+	}
+	var counts item.LikeCounts
+	if reason == classify.Countable {
+		counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: h.session(&v), Delta: delta(count), Cap: h.cfg.LikeCap})
+		if err == nil {
+			h.cfg.Metrics.Counted(endpoint)
 		}
-		if reason != classify.Countable {
-			h.cfg.Metrics.Excluded(endpoint, string(reason))
-		} else {
-			delta := count
-			if r.Method == http.MethodDelete {
-				delta = -1
-			}
-			counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: sid, Delta: delta, Cap: h.cfg.LikeCap})
-			if err == nil {
-				h.cfg.Metrics.Counted(endpoint)
-			}
-		}
+	} else {
+		h.cfg.Metrics.Excluded(endpoint, string(reason))
+		counts, err = h.rec.Likes(r.Context(), page, h.session(&v))
 	}
 	if err != nil {
-		if r.Context().Err() == nil {
-			h.cfg.Log.Error("like", "site", page.Site, "type", page.Type, "err", err)
-		}
-		h.cfg.Metrics.Rejected(endpoint, http.StatusServiceUnavailable)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
+		err = unavailable(fmt.Errorf("like %s/%s: %w", page.Site, page.Type, err))
+	}
+	h.answerLike(w, r, counts, err)
+}
+
+func (h *Handler) answerLike(w http.ResponseWriter, r *http.Request, counts item.LikeCounts, err error) {
+	if err != nil {
+		h.fail(w, r, "like", err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	jsonhttp.Write(w, http.StatusOK, likeResponse{LikeCounts: counts, Cap: h.cfg.LikeCap})
+	jsonhttp.Write(w, http.StatusOK, likeResponse{User: counts.User, Total: counts.Total, Cap: h.cfg.LikeCap})
 }
 
 // readLike reads the page URL and the number of presses from the body or the query.
@@ -96,11 +118,11 @@ func (h *Handler) readLike(r *http.Request) (*url.URL, int, error) {
 		count = *b.Count
 	} else if s := q.Get("count"); s != "" {
 		if count, err = strconv.Atoi(s); err != nil {
-			return nil, 0, errors.New("count must be a number")
+			return nil, 0, invalid("count must be a number")
 		}
 	}
 	if count < 1 || count > h.cfg.LikeCap {
-		return nil, 0, errors.New("count must be from 1 to the like cap (" + strconv.Itoa(h.cfg.LikeCap) + ")")
+		return nil, 0, invalid("count must be from 1 to the like cap (" + strconv.Itoa(h.cfg.LikeCap) + ")")
 	}
 	return u, count, nil
 }

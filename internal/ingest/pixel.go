@@ -17,23 +17,27 @@ var transparentGIF = []byte{
 func (h *Handler) pixel(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "pixel"
 	h.cfg.Metrics.Received(endpoint)
+	if err := h.pixelBeacon(w, r, endpoint); err != nil {
+		h.fail(w, r, endpoint, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/gif")
+	w.Header().Set("Cache-Control", "no-store, max-age=0")
+	w.Write(transparentGIF)
+}
+
+func (h *Handler) pixelBeacon(w http.ResponseWriter, r *http.Request, endpoint string) error {
 	raw := r.URL.Query().Get("url")
 	if raw == "" {
 		raw = r.Referer()
 	}
 	u, err := parsePageURL(raw)
 	if err != nil {
-		h.badRequest(w, endpoint, err)
-		return
+		return err
 	}
-	if !h.admit(w, r, endpoint, u) {
-		return
+	if err := h.admit(w, r, u); err != nil {
+		return err
 	}
 	v := h.visitorOf(r)
-	if !h.countAndRecord(w, &v, endpoint, u, nil) {
-		return
-	}
-	w.Header().Set("Content-Type", "image/gif")
-	w.Header().Set("Cache-Control", "no-store, max-age=0")
-	w.Write(transparentGIF)
+	return h.count(&v, endpoint, u, nil)
 }

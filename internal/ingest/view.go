@@ -2,7 +2,7 @@ package ingest
 
 import (
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"hash/maphash"
 	"net/http"
 	"net/url"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/session"
 )
 
@@ -30,27 +29,30 @@ type sidResponse struct {
 func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	const endpoint = "view"
 	h.cfg.Metrics.Received(endpoint)
-	var b viewBeacon
-	err := decodeBody(r, &b)
-	var u *url.URL
-	if err == nil {
-		u, err = parsePageURL(b.URL)
-	}
-	if err == nil && len(b.Referrer) > maxReferrerLength {
-		err = errors.New("referrer too long")
-	}
-	if err != nil {
-		h.badRequest(w, endpoint, err)
-		return
-	}
-	if !h.admit(w, r, endpoint, u) {
-		return
-	}
 	v := h.visitorOf(r)
-	if !h.countAndRecord(w, &v, endpoint, u, nil) {
+	if err := h.viewBeacon(w, &v, endpoint); err != nil {
+		h.fail(w, r, endpoint, err)
 		return
 	}
 	h.writeSID(w, &v)
+}
+
+func (h *Handler) viewBeacon(w http.ResponseWriter, v *visitor, endpoint string) error {
+	var b viewBeacon
+	if err := decodeBody(v.r, &b); err != nil {
+		return err
+	}
+	u, err := parsePageURL(b.URL)
+	if err != nil {
+		return err
+	}
+	if len(b.Referrer) > maxReferrerLength {
+		return invalid("referrer too long")
+	}
+	if err := h.admit(w, v.r, u); err != nil {
+		return err
+	}
+	return h.count(v, endpoint, u, nil)
 }
 
 // Reasons for not counting that are not about the request itself.
@@ -59,14 +61,13 @@ const (
 	sessionCap  classify.Reason = "session_cap"
 )
 
-// countAndRecord records the beacon for page u if it counts (see countable) and the limits
-// allow, and notes the outcome in the metrics. The client's rate limit comes first, before any
-// costly work; the session cap last, once the session is known. It returns false only when
-// recording failed and it answered 503.
-func (h *Handler) countAndRecord(w http.ResponseWriter, vis *visitor, endpoint string, u *url.URL, it *item.Item) bool {
+// count records the beacon for page u if it counts (see countable) and the limits allow, and
+// notes the outcome in the metrics. The client's rate limit comes first, before any costly
+// work; the session cap last, once the session is known. Its only error is a failed write.
+func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item) error {
 	if !h.allowClient(vis) {
 		h.cfg.Metrics.Excluded(endpoint, string(rateLimited))
-		return true
+		return nil
 	}
 	v, reason := h.countable(vis, u, it)
 	if reason == classify.Countable && !h.cfg.SessionCap.Allow(h.capKey(v), vis.now) {
@@ -74,13 +75,13 @@ func (h *Handler) countAndRecord(w http.ResponseWriter, vis *visitor, endpoint s
 	}
 	if reason != classify.Countable {
 		h.cfg.Metrics.Excluded(endpoint, string(reason))
-		return true
+		return nil
 	}
-	if !h.record(w, vis.r, endpoint, v) {
-		return false
+	if err := h.record(vis.r, v); err != nil {
+		return err
 	}
 	h.cfg.Metrics.Counted(endpoint)
-	return true
+	return nil
 }
 
 // writeSID answers 200 with the visitor's session id ("" when no salt is configured), written
@@ -156,28 +157,22 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 
 // previousDay returns a time on the day before now while yesterday's ids are still honoured.
 func previousDay(now time.Time) (time.Time, bool) {
-	midnight := now.Truncate(24 * time.Hour)
+	midnight := session.Day(now)
 	if now.Sub(midnight) >= session.PreviousDayGrace {
 		return time.Time{}, false
 	}
 	return midnight.Add(-time.Nanosecond), true
 }
 
-// record makes v durable. It answers 503 itself and returns false if that failed: the only
-// time a visitor sees an error, so the client may retry. Never 500 over analytics.
-func (h *Handler) record(w http.ResponseWriter, r *http.Request, endpoint string, v item.View) bool {
+// record makes v durable.
+func (h *Handler) record(r *http.Request, v item.View) error {
 	start := time.Now()
-	_, err := h.rec.Record(r.Context(), v)
+	err := h.rec.Record(r.Context(), v)
 	h.cfg.Metrics.Recorded(time.Since(start))
 	if err != nil {
-		if r.Context().Err() == nil {
-			h.cfg.Log.Error("record view", "site", v.Item.Site, "type", v.Item.Type, "err", err)
-		}
-		h.cfg.Metrics.Rejected(endpoint, http.StatusServiceUnavailable)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to record")
-		return false
+		return unavailable(fmt.Errorf("record view of %s/%s: %w", v.Item.Site, v.Item.Type, err))
 	}
-	return true
+	return nil
 }
 
 // matchesSession reports whether sid is the visitor's session id today, or yesterday's during

@@ -26,9 +26,13 @@ type Counts struct {
 }
 
 // Site returns the site of u: its host lower-cased, without a port or a leading "www.".
-func Site(u *url.URL) string {
-	h := strings.ToLower(u.Hostname())
-	h = strings.TrimSuffix(h, ".")
+func Site(u *url.URL) string { return NormalizeSite(u.Hostname()) }
+
+// NormalizeSite writes a host the way sites are stored, whether it comes from a beacon URL or
+// from a person (?site=, --site, --sites): lower case, without a trailing dot or a leading
+// "www.".
+func NormalizeSite(host string) string {
+	h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
 	return strings.TrimPrefix(h, "www.")
 }
 
@@ -92,11 +96,6 @@ type View struct {
 	Previous session.ID
 }
 
-// Recorded says what recording a view did.
-type Recorded struct {
-	Unique bool // the view opened a new dedup window
-}
-
 // Like is a visitor's press of an item's like button: Delta > 0 adds up to that many likes,
 // never past Cap for this visitor today; Delta < 0 takes back one of the visitor's likes.
 type Like struct {
@@ -108,8 +107,8 @@ type Like struct {
 
 // LikeCounts are what the like button shows: this visitor's likes today and the item's total.
 type LikeCounts struct {
-	User  int   `json:"user"`
-	Total int64 `json:"total"`
+	User  int
+	Total int64
 }
 
 // Seed is an item's starting counts from an import (frontmatter, a spreadsheet). Importing the

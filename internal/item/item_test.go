@@ -24,6 +24,14 @@ func TestSite(t *testing.T) {
 	}
 }
 
+func TestNormalizeSite(t *testing.T) {
+	for in, want := range map[string]string{" WWW.Example.com. ": "example.com", "blog.example.com": "blog.example.com", "": ""} {
+		if got := NormalizeSite(in); got != want {
+			t.Errorf("NormalizeSite(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestKeyRoundTrip(t *testing.T) {
 	for _, it := range []Item{
 		{"example.com", "blog", "hello"},

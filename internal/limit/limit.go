@@ -60,21 +60,21 @@ func (c *Clients) Allow(ip netip.Addr, now time.Time) bool {
 	return l.AllowN(now, 1)
 }
 
-// Len returns how many clients are tracked.
-func (c *Clients) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.prev)
+// key hashes the client's block with a per-process seed: no address is kept.
+func (c *Clients) key(ip netip.Addr) uint64 {
+	b := Block(ip).As16()
+	return maphash.Bytes(c.seed, b[:])
 }
 
-// key hashes the address (its /64 for IPv6) with a per-process seed: no address is kept.
-func (c *Clients) key(ip netip.Addr) uint64 {
+// Block returns what one client is, for every limit keyed by client: an IPv4 address itself,
+// and for IPv6 its /64, the block one subscriber usually holds, so that rotating addresses
+// within it gains nothing.
+func Block(ip netip.Addr) netip.Addr {
 	ip = ip.Unmap()
 	if ip.Is6() {
 		ip = netip.PrefixFrom(ip, 64).Masked().Addr()
 	}
-	b := ip.As16()
-	return maphash.Bytes(c.seed, b[:])
+	return ip
 }
 
 // PerMinute caps how often one key (a session and an item) may count within a clock minute.

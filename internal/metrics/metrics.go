@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,7 @@ type Metrics struct {
 	jobLast    *prometheus.GaugeVec
 	jobFailed  *prometheus.CounterVec
 	jobItems   *prometheus.GaugeVec
+	dedup      prometheus.Gauge
 }
 
 // New registers every collector, plus Go runtime and process metrics, on a fresh registry.
@@ -39,7 +41,7 @@ func New() *Metrics {
 	m.excluded = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_beacons_excluded_total",
 		Help: "Well-formed beacons answered but not counted, by endpoint and reason."}, []string{"endpoint", "reason"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_beacons_rejected_total",
-		Help: "Beacons answered with an error status (400, 403, 413, 503), by endpoint and status."}, []string{"endpoint", "status"})
+		Help: "Beacons answered with an error status, by endpoint and status code (400, 403, 413, 503)."}, []string{"endpoint", "code"})
 	m.record = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tally_record_duration_seconds",
 		Help:    "Time from handing a beacon to the write model until it is durable (queue and commit).",
 		Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .02, .05, .1, .5}})
@@ -55,8 +57,10 @@ func New() *Metrics {
 		Help: "Failed runs, by job."}, []string{"job"})
 	m.jobItems = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_job_last_items",
 		Help: "Items written by the last successful run, by job."}, []string{"job"})
+	m.dedup = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tally_dedup_windows",
+		Help: "Open 30-minute dedup windows held in memory, as of the last sweep."})
 	for _, c := range []prometheus.Collector{m.received, m.counted, m.excluded, m.rejected, m.record, m.batch,
-		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems,
+		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems, m.dedup,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -92,7 +96,7 @@ func (m *Metrics) Excluded(endpoint, reason string) {
 // Rejected counts a beacon answered with an error status.
 func (m *Metrics) Rejected(endpoint string, status int) {
 	if m != nil {
-		m.rejected.WithLabelValues(endpoint, http.StatusText(status)).Inc()
+		m.rejected.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
 	}
 }
 
@@ -108,6 +112,13 @@ func (m *Metrics) Committed(requests int, d time.Duration) {
 	if m != nil {
 		m.batch.Observe(float64(requests))
 		m.commit.Observe(d.Seconds())
+	}
+}
+
+// Swept notes how many dedup windows stay open after a sweep of the write model.
+func (m *Metrics) Swept(open int) {
+	if m != nil {
+		m.dedup.Set(float64(open))
 	}
 }
 

@@ -1,16 +1,18 @@
 package ops
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tallyhq/tally/internal/backup"
+	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 type jobResponse struct {
@@ -21,53 +23,57 @@ type jobResponse struct {
 }
 
 // apiFlush handles POST /ops/api/flush and answers when the flush has finished.
-func (h *Handler) apiFlush(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiFlush(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	n, err := h.cfg.Jobs.Flush(r.Context())
 	if err != nil {
-		h.cfg.Log.Error("flush from admin API", "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "flush failed: "+err.Error())
-		return
+		return jobFailed("flush", err)
 	}
 	jsonhttp.Write(w, http.StatusOK, jobResponse{Job: "flush", Items: n, DurationMs: time.Since(start).Milliseconds()})
+	return nil
+}
+
+// jobFailed tells the owner why a job failed: it is their own server, and the reason (a locked
+// or unreachable store) is what they need to act on.
+func jobFailed(job string, err error) error {
+	return &jsonhttp.Error{Kind: jsonhttp.Unavailable, Msg: job + " failed: " + err.Error()}
 }
 
 // apiSnapshot handles POST /ops/api/snapshot?date=YYYY-MM-DD; without a date, yesterday (UTC).
-func (h *Handler) apiSnapshot(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiSnapshot(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
-	today := h.today()
-	date := today.AddDate(0, 0, -1)
+	date := session.Yesterday(h.cfg.Now())
 	if s := r.URL.Query().Get("date"); s != "" {
-		d, err := time.Parse(time.DateOnly, s)
+		d, err := session.ParseDay(s)
 		if err != nil {
-			jsonhttp.Error(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
-			return
+			return jsonhttp.Errorf(jsonhttp.Invalid, "%v", err)
 		}
-		if d.After(today) {
-			jsonhttp.Error(w, http.StatusBadRequest, "date is in the future")
-			return
+		if d.After(h.today()) {
+			return jsonhttp.Errorf(jsonhttp.Invalid, "date is in the future")
 		}
 		date = d
 	}
 	n, err := h.cfg.Jobs.Snapshot(r.Context(), date)
-	day := date.Format(time.DateOnly)
 	if err != nil {
-		h.cfg.Log.Error("snapshot from admin API", "date", day, "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "snapshot failed: "+err.Error())
-		return
+		return jobFailed("snapshot of "+session.FormatDay(date), err)
 	}
-	jsonhttp.Write(w, http.StatusOK, jobResponse{Job: "snapshot", Date: day, Items: n, DurationMs: time.Since(start).Milliseconds()})
+	jsonhttp.Write(w, http.StatusOK, jobResponse{Job: "snapshot", Date: session.FormatDay(date), Items: n,
+		DurationMs: time.Since(start).Milliseconds()})
+	return nil
 }
 
 // apiSummary handles GET /ops/api/summary?site=&days=: the numbers of the KPI tiles and donut.
-func (h *Handler) apiSummary(w http.ResponseWriter, r *http.Request) {
-	v := parseViewQuery(r)
+func (h *Handler) apiSummary(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseViewQuery(r)
+	if err != nil {
+		return err
+	}
 	s, err := h.summary(r.Context(), v.Site, v.Days)
 	if err != nil {
-		h.apiError(w, "summary", err)
-		return
+		return err
 	}
 	jsonhttp.Write(w, http.StatusOK, s)
+	return nil
 }
 
 type seriesResponse struct {
@@ -77,172 +83,179 @@ type seriesResponse struct {
 	Days []Point `json:"days"`
 }
 
-// daysParam reads ?days= from 1 to 366, or def.
-func daysParam(r *http.Request, def int) (int, bool) {
-	s := r.URL.Query().Get("days")
-	if s == "" {
-		return def, true
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n >= 1 && n <= 366
+// seriesQuery is what the series, the trend and the daily export share: ?site= (default the
+// most viewed), ?days= (one of periods, default def), ?type= and ?slug= (one item when type is
+// given).
+type seriesQuery struct {
+	site string
+	typ  string
+	slug string
+	days int
 }
 
-// seriesQuery reads what the series, the trend and the daily export share: ?site= (default the
-// most viewed), ?days= (default def, 1 to 366), ?type= and ?slug=. It answers errors itself.
-func (h *Handler) seriesQuery(w http.ResponseWriter, r *http.Request, def int, what string) (site, typ, slug string, days int, ok bool) {
-	days, ok = daysParam(r, def)
-	if !ok {
-		jsonhttp.Error(w, http.StatusBadRequest, "days must be from 1 to 366")
-		return "", "", "", 0, false
-	}
+func (h *Handler) parseSeriesQuery(r *http.Request, def int) (seriesQuery, error) {
 	q := r.URL.Query()
-	site, _, err := h.pickSite(r.Context(), q.Get("site"))
+	days, err := parsePeriod(q.Get("days"), def)
 	if err != nil {
-		h.apiError(w, what, err)
-		return "", "", "", 0, false
+		return seriesQuery{}, err
 	}
-	return site, q.Get("type"), q.Get("slug"), days, true
+	site, _, err := h.pickSite(r.Context(), item.NormalizeSite(q.Get("site")))
+	if err != nil {
+		return seriesQuery{}, err
+	}
+	return seriesQuery{site: site, typ: q.Get("type"), slug: q.Get("slug"), days: days}, nil
 }
 
 // points returns views per day over the last days: the whole site's, or one item's when typ is
 // given.
-func (h *Handler) points(ctx context.Context, site, typ, slug string, days int) ([]Point, error) {
-	if typ != "" {
-		p, _, err := h.itemSeries(ctx, site, typ, slug, days)
+func (h *Handler) points(r *http.Request, q seriesQuery) ([]Point, error) {
+	if q.typ != "" {
+		p, _, err := h.itemSeries(r.Context(), item.Item{Site: q.site, Type: q.typ, Slug: q.slug}, q.days)
 		return p, err
 	}
-	cur, _, err := h.cfg.DB.Current(ctx, site)
+	cur, err := h.cfg.Read.Site(r.Context(), q.site)
 	if err != nil {
 		return nil, err
 	}
-	return h.siteSeries(ctx, site, days, cur.Sum())
+	return h.siteSeries(r.Context(), q.site, q.days, cur.ByType.Sum())
 }
 
 // apiSeries handles GET /ops/api/series?site=&days=14: views per day, today last.
-func (h *Handler) apiSeries(w http.ResponseWriter, r *http.Request) {
-	site, _, _, days, ok := h.seriesQuery(w, r, defaultPeriod, "series")
-	if !ok {
-		return
-	}
-	points, err := h.points(r.Context(), site, "", "", days)
+func (h *Handler) apiSeries(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.parseSeriesQuery(r, defaultPeriod)
 	if err != nil {
-		h.apiError(w, "series", err)
-		return
+		return err
 	}
-	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: site, Days: points})
+	q.typ = ""
+	points, err := h.points(r, q)
+	if err != nil {
+		return err
+	}
+	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: q.site, Days: points})
+	return nil
 }
 
 // apiItems handles GET /ops/api/items?site=&sort=total|unique|recent&q=&page=.
-func (h *Handler) apiItems(w http.ResponseWriter, r *http.Request) {
-	v := parseViewQuery(r)
+func (h *Handler) apiItems(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseViewQuery(r)
+	if err != nil {
+		return err
+	}
 	site, _, err := h.pickSite(r.Context(), v.Site)
 	if err != nil {
-		h.apiError(w, "items", err)
-		return
+		return err
 	}
-	page, err := h.items(r.Context(), site, v)
+	page, err := h.items(r, site, v)
 	if err != nil {
-		h.apiError(w, "items", err)
-		return
+		return err
 	}
-	jsonhttp.Write(w, http.StatusOK, page)
+	jsonhttp.Write(w, http.StatusOK, page.response())
+	return nil
 }
 
 // apiTrend handles GET /ops/api/items/trend?site=&type=&slug=&days=30.
-func (h *Handler) apiTrend(w http.ResponseWriter, r *http.Request) {
-	site, typ, slug, days, ok := h.seriesQuery(w, r, trendDays, "trend")
-	if !ok {
-		return
-	}
-	if typ == "" {
-		jsonhttp.Error(w, http.StatusBadRequest, "type is required")
-		return
-	}
-	points, err := h.points(r.Context(), site, typ, slug, days)
+func (h *Handler) apiTrend(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.parseSeriesQuery(r, trendDays)
 	if err != nil {
-		h.apiError(w, "trend", err)
-		return
+		return err
 	}
-	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: site, Type: typ, Slug: slug, Days: points})
+	if q.typ == "" {
+		return jsonhttp.Errorf(jsonhttp.Invalid, "type is required")
+	}
+	points, err := h.points(r, q)
+	if err != nil {
+		return err
+	}
+	jsonhttp.Write(w, http.StatusOK, seriesResponse{Site: q.site, Type: q.typ, Slug: q.slug, Days: points})
+	return nil
 }
 
 // exportItems handles GET /ops/api/export/items.csv?site=&sort=&q=: every matching item.
-func (h *Handler) exportItems(w http.ResponseWriter, r *http.Request) {
-	v := parseViewQuery(r)
+func (h *Handler) exportItems(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseViewQuery(r)
+	if err != nil {
+		return err
+	}
 	site, _, err := h.pickSite(r.Context(), v.Site)
 	if err != nil {
-		h.apiError(w, "export items", err)
-		return
+		return err
 	}
-	rows, _, err := h.cfg.DB.Items(r.Context(), sqlite.ItemQuery{Site: site, Search: v.Q, Sort: v.Sort,
+	rows, _, err := h.cfg.Read.Items(r.Context(), report.ItemQuery{Site: site, Search: v.Q, Sort: v.Sort,
 		Limit: -1, RecentSince: h.today().AddDate(0, 0, -recentDays)})
 	if err != nil {
-		h.apiError(w, "export items", err)
-		return
+		return err
 	}
 	cw := csvResponse(w, "tally-items-"+site+".csv")
-	cw.Write([]string{"site", "type", "slug", "unique", "total", "last_7_days", "last_synced_at"})
+	cw.Write([]string{"site", "type", "slug", "unique", "total", "likes", "last_7_days", "last_synced_at"})
 	for _, it := range rows {
-		cw.Write([]string{it.Site, it.Type, csvSafe(it.Slug), itoa(it.Unique), itoa(it.Total), itoa(it.Recent), it.LastSyncedAt})
+		cw.Write(csvRow(it.Site, it.Type, it.Slug, itoa(it.Unique), itoa(it.Total), itoa(it.Likes), itoa(it.Recent),
+			it.LastSyncedAt.UTC().Format(time.RFC3339)))
 	}
 	cw.Flush()
+	return nil
 }
 
 // exportDaily handles GET /ops/api/export/daily.csv?site=&days=&type=&slug=: views per day of
 // the site, or of one item when type is given.
-func (h *Handler) exportDaily(w http.ResponseWriter, r *http.Request) {
-	site, typ, slug, days, ok := h.seriesQuery(w, r, 90, "export daily")
-	if !ok {
-		return
-	}
-	points, err := h.points(r.Context(), site, typ, slug, days)
+func (h *Handler) exportDaily(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.parseSeriesQuery(r, exportDays)
 	if err != nil {
-		h.apiError(w, "export daily", err)
-		return
+		return err
 	}
-	cw := csvResponse(w, "tally-daily-"+site+".csv")
+	points, err := h.points(r, q)
+	if err != nil {
+		return err
+	}
+	cw := csvResponse(w, "tally-daily-"+q.site+".csv")
 	cw.Write([]string{"date", "views", "unique", "partial"})
 	for _, p := range points {
 		cw.Write([]string{p.Date, itoa(p.Total), itoa(p.Unique), strconv.FormatBool(p.Partial)})
 	}
 	cw.Flush()
+	return nil
 }
 
 func csvResponse(w http.ResponseWriter, filename string) *csv.Writer {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFilename(filename)+`"`)
 	return csv.NewWriter(w)
 }
 
-// csvSafe keeps a slug from being read as a formula by a spreadsheet.
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
+// safeFilename keeps letters, digits, '.', '-' and '_' of name, so nothing a visitor chose can
+// break out of the Content-Disposition header or name a strange file.
+func safeFilename(name string) string {
+	return strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
+			return c
+		}
+		return '_'
+	}, name)
+}
+
+// csvRow neutralises every cell a spreadsheet could read as a formula: visitors choose slugs,
+// and with --sites empty even sites.
+func csvRow(cells ...string) []string {
+	for i, s := range cells {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			cells[i] = "'" + s
+		}
 	}
-	return s
+	return cells
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (h *Handler) apiError(w http.ResponseWriter, what string, err error) {
-	h.cfg.Log.Error("admin API "+what, "err", err)
-	jsonhttp.Error(w, http.StatusServiceUnavailable, "the read model could not be read; see the server log")
-}
-
 // apiBackup handles GET /ops/api/backup: a consistent backup of both stores, the salt and the
 // password hash, made while the server runs, streamed as a tar (what tally backup unpacks).
-func (h *Handler) apiBackup(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) apiBackup(w http.ResponseWriter, r *http.Request) error {
 	tmp, err := os.MkdirTemp(h.cfg.DataDir, ".backup-")
 	if err != nil {
-		h.apiError(w, "backup", err)
-		return
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	m, err := h.cfg.Jobs.Backup(r.Context(), tmp)
 	if err != nil {
-		h.cfg.Log.Error("backup from admin API", "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "backup failed: "+err.Error())
-		return
+		return jobFailed("backup", err)
 	}
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.Header().Set("Content-Disposition", `attachment; filename="tally-backup-`+m.CreatedAt.Format("20060102T150405Z")+`.tar"`)
@@ -250,4 +263,5 @@ func (h *Handler) apiBackup(w http.ResponseWriter, r *http.Request) {
 		// Too late for a status: the client sees a truncated tar, which Untar refuses.
 		h.cfg.Log.Error("stream backup", "err", err)
 	}
+	return nil
 }

@@ -1,14 +1,15 @@
 package ops
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
 )
 
 // viewQuery is what the dashboard's address says: which site, period, sort, filter and page.
@@ -20,14 +21,15 @@ type viewQuery struct {
 	Page int
 }
 
-func parseViewQuery(r *http.Request) viewQuery {
+func parseViewQuery(r *http.Request) (viewQuery, error) {
 	q := r.URL.Query()
-	v := viewQuery{Site: q.Get("site"), Sort: q.Get("sort"), Q: q.Get("q"), Days: defaultPeriod, Page: 1}
-	if d, err := strconv.Atoi(q.Get("days")); err == nil && slices.Contains(periods, d) {
-		v.Days = d
+	v := viewQuery{Site: item.NormalizeSite(q.Get("site")), Sort: q.Get("sort"), Q: q.Get("q"), Page: 1}
+	var err error
+	if v.Days, err = parsePeriod(q.Get("days"), defaultPeriod); err != nil {
+		return viewQuery{}, err
 	}
-	if _, ok := map[string]bool{"total": true, "unique": true, "recent": true}[v.Sort]; !ok {
-		v.Sort = "total"
+	if !report.ValidSort(v.Sort) {
+		v.Sort = report.Sorts[0]
 	}
 	if p, err := strconv.Atoi(q.Get("page")); err == nil && p > 0 {
 		v.Page = p
@@ -35,21 +37,49 @@ func parseViewQuery(r *http.Request) viewQuery {
 	if len(v.Q) > 200 {
 		v.Q = v.Q[:200]
 	}
-	return v
+	return v, nil
 }
 
 // itemPage is a page of the item table.
 type itemPage struct {
-	Items    []sqlite.ItemRow `json:"items"`
-	Total    int              `json:"total"` // matching items in all
-	Page     int              `json:"page"`
-	PageSize int              `json:"page_size"`
+	Items    []report.Item
+	Total    int // matching items in all
+	Page     int
+	PageSize int
 }
 
 func (p itemPage) Pages() int { return max(1, (p.Total+p.PageSize-1)/p.PageSize) }
 
-func (h *Handler) items(ctx context.Context, site string, v viewQuery) (itemPage, error) {
-	rows, n, err := h.cfg.DB.Items(ctx, sqlite.ItemQuery{
+// itemJSON is one row of GET /ops/api/items.
+type itemJSON struct {
+	Site         string    `json:"site"`
+	Type         string    `json:"type"`
+	Slug         string    `json:"slug"`
+	Unique       int64     `json:"unique"`
+	Total        int64     `json:"total"`
+	Likes        int64     `json:"likes"`
+	Recent       int64     `json:"last_7_days"`
+	LastSyncedAt time.Time `json:"last_synced_at"`
+}
+
+type itemsResponse struct {
+	Items    []itemJSON `json:"items"`
+	Total    int        `json:"total"`
+	Page     int        `json:"page"`
+	PageSize int        `json:"page_size"`
+}
+
+func (p itemPage) response() itemsResponse {
+	out := itemsResponse{Items: make([]itemJSON, len(p.Items)), Total: p.Total, Page: p.Page, PageSize: p.PageSize}
+	for i, it := range p.Items {
+		out.Items[i] = itemJSON{Site: it.Site, Type: it.Type, Slug: it.Slug, Unique: it.Unique, Total: it.Total,
+			Likes: it.Likes, Recent: it.Recent, LastSyncedAt: it.LastSyncedAt.UTC()}
+	}
+	return out
+}
+
+func (h *Handler) items(r *http.Request, site string, v viewQuery) (itemPage, error) {
+	rows, n, err := h.cfg.Read.Items(r.Context(), report.ItemQuery{
 		Site: site, Search: v.Q, Sort: v.Sort, Limit: itemsPerPage, Offset: (v.Page - 1) * itemsPerPage,
 		RecentSince: h.today().AddDate(0, 0, -recentDays),
 	})
@@ -76,36 +106,31 @@ type viewsData struct {
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
 // so the page works without JavaScript.
-func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session string) {
-	v := parseViewQuery(r)
-	ctx := r.Context()
-	data := viewsData{Q: v, Periods: periods, CSRF: csrfToken(session), Now: h.cfg.Now().UTC(),
+func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session string) error {
+	v, err := parseViewQuery(r)
+	if err != nil {
+		return err
+	}
+	data := viewsData{Q: v, Periods: periods, CSRF: admin.CSRFToken(session), Now: h.cfg.Now().UTC(),
 		ScriptTag: scriptTag(r), Flushed: r.URL.Query().Get("flushed"), Error: r.URL.Query().Get("error"),
 		PageURL: h.pageURL}
-	var err error
-	if data.Summary, err = h.summary(ctx, v.Site, v.Days); err != nil {
-		h.serverError(w, "dashboard summary", err)
-		return
+	if data.Summary, err = h.summary(r.Context(), v.Site, v.Days); err != nil {
+		return err
 	}
 	data.Q.Site = data.Summary.Site
-	cur := sqlite.Totals{Unique: data.Summary.Unique, Total: data.Summary.Total}
-	series, err := h.siteSeries(ctx, data.Summary.Site, v.Days, cur)
-	if err != nil {
-		h.serverError(w, "dashboard series", err)
-		return
-	}
-	data.Chart = newLineChart(series)
+	data.Chart = newLineChart(data.Summary.series[len(data.Summary.series)-v.Days:])
 	data.Donut = newDonut(data.Summary.ByType)
-	if data.Items, err = h.items(ctx, data.Summary.Site, v); err != nil {
-		h.serverError(w, "dashboard items", err)
-		return
+	if data.Items, err = h.items(r, data.Summary.Site, v); err != nil {
+		return err
 	}
 	h.pages.render(w, http.StatusOK, "views.html", data)
+	return nil
 }
 
 type itemData struct {
-	Item     sqlite.ItemRow
+	Item     report.Item
 	Days     int
+	Periods  []int
 	Points   []Point
 	Chart    lineChart
 	Fragment bool
@@ -113,32 +138,34 @@ type itemData struct {
 	PageURL  string
 }
 
-// itemPage renders one item's 30-day trend: a page of its own without JavaScript, and the
-// content of the trend dialog (?fragment=1) with it.
-func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, _ string) {
+// itemPage renders one item's trend over the period (?days=, default 30): a page of its own
+// without JavaScript, and the content of the trend dialog (?fragment=1) with it.
+func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, _ string) error {
 	q := r.URL.Query()
-	site, typ, slug := q.Get("site"), q.Get("type"), q.Get("slug")
-	if site == "" || typ == "" {
-		http.Error(w, "site and type are required", http.StatusBadRequest)
-		return
+	it := item.Item{Site: item.NormalizeSite(q.Get("site")), Type: q.Get("type"), Slug: q.Get("slug")}
+	if it.Site == "" || it.Type == "" {
+		return jsonhttp.Errorf(jsonhttp.Invalid, "site and type are required")
 	}
-	points, row, err := h.itemSeries(r.Context(), site, typ, slug, trendDays)
+	days, err := parsePeriod(q.Get("days"), trendDays)
 	if err != nil {
-		h.serverError(w, "item trend", err)
-		return
+		return err
+	}
+	points, row, err := h.itemSeries(r.Context(), it, days)
+	if err != nil {
+		return err
 	}
 	h.pages.render(w, http.StatusOK, "item.html", itemData{
-		Item: row, Days: trendDays, Points: points, Chart: newLineChart(points),
-		Fragment: q.Get("fragment") == "1", Back: "/ops/views?site=" + url.QueryEscape(site),
-		PageURL: h.pageURL(site, typ, slug),
+		Item: row, Days: days, Periods: periods, Points: points, Chart: newLineChart(points),
+		Fragment: q.Get("fragment") == "1", Back: "/ops/views?site=" + url.QueryEscape(it.Site) + "&days=" + strconv.Itoa(days),
+		PageURL: h.pageURL(it.Site, it.Type, it.Slug),
 	})
+	return nil
 }
 
 // flushForm runs the flush for the "Flush now" button and goes back to the dashboard.
-func (h *Handler) flushForm(w http.ResponseWriter, r *http.Request, session string) {
-	if !validCSRF(r, session) {
-		http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
-		return
+func (h *Handler) flushForm(w http.ResponseWriter, r *http.Request, session string) error {
+	if !admin.ValidCSRF(r, session) {
+		return errCSRF
 	}
 	back := safeNext(r.PostFormValue("back"))
 	sep := "?"
@@ -149,9 +176,10 @@ func (h *Handler) flushForm(w http.ResponseWriter, r *http.Request, session stri
 	if err != nil {
 		h.cfg.Log.Error("flush from the dashboard", "err", err)
 		http.Redirect(w, r, back+sep+"error=flush", http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, back+sep+"flushed="+strconv.Itoa(n), http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handler) pageURL(site, typ, slug string) string {
@@ -159,11 +187,6 @@ func (h *Handler) pageURL(site, typ, slug string) string {
 		return ""
 	}
 	return h.cfg.PageURL(site, typ, slug)
-}
-
-func (h *Handler) serverError(w http.ResponseWriter, what string, err error) {
-	h.cfg.Log.Error(what, "err", err)
-	http.Error(w, "the read model could not be read; see the server log", http.StatusServiceUnavailable)
 }
 
 // scriptTag is the line a site pastes, pointing at the address the owner reached us on.

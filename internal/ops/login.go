@@ -4,7 +4,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+
+	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/jsonhttp"
 )
+
+const loginCSRF = "tally_login_csrf"
 
 type loginData struct {
 	CSRF  string
@@ -15,7 +20,7 @@ type loginData struct {
 // loginForm shows the password form. Its CSRF token is a random value in a cookie and in the
 // form (double submit): a page on another site can set neither.
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.session(r); ok {
+	if _, ok := h.cfg.Auth.Session(r); ok {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -23,9 +28,9 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	token := newToken()
+	token := admin.NewToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCSRF, Value: token, Path: "/ops/login",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.secure(r), MaxAge: 3600})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.cfg.Auth.Secure(r), MaxAge: 3600})
 	next := r.URL.Query().Get("next")
 	if next == "" {
 		next = r.PostFormValue("next")
@@ -41,39 +46,34 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusForbidden, "The form expired. Please try again.")
 		return
 	}
-	ok, err := h.checkPassword(r, r.PostFormValue("password"))
-	var throttled errThrottled
-	switch {
-	case errors.As(err, &throttled):
-		w.Header().Set("Retry-After", retryAfter(throttled.wait))
-		h.renderLogin(w, r, http.StatusTooManyRequests, "Too many wrong passwords. Try again in "+throttled.wait.Round(1e9).String()+".")
-		return
-	case err != nil:
-		h.cfg.Log.Error("check admin password", "err", err)
-		h.renderLogin(w, r, http.StatusServiceUnavailable, "The password could not be checked. See the server log.")
-		return
-	case !ok:
+	ok, err := h.cfg.Auth.Check(r, r.PostFormValue("password"))
+	if err == nil && ok {
+		err = h.cfg.Auth.StartSession(r.Context(), w, r)
+	}
+	switch status := jsonhttp.Status(err); {
+	case err == nil && !ok:
 		h.renderLogin(w, r, http.StatusUnauthorized, "Wrong password.")
-		return
+	case status == http.StatusTooManyRequests:
+		var e *jsonhttp.Error
+		errors.As(err, &e)
+		w.Header().Set("Retry-After", jsonhttp.RetryAfter(e.RetryAfter))
+		h.renderLogin(w, r, status, "Too many attempts. Try again in "+e.RetryAfter.Round(1e9).String()+".")
+	case err != nil:
+		h.logFailure(r, err)
+		h.renderLogin(w, r, status, "Could not log in. See the server log.")
+	default:
+		http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 	}
-	if err := h.startSession(r.Context(), w, r); err != nil {
-		h.cfg.Log.Error("open owner session", "err", err)
-		h.renderLogin(w, r, http.StatusServiceUnavailable, "Could not log in. See the server log.")
-		return
-	}
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 // logout ends the session (POST with its CSRF token, so no page can log the owner out).
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request, token string) {
-	if !validCSRF(r, token) {
-		http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
-		return
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, token string) error {
+	if !admin.ValidCSRF(r, token) {
+		return errCSRF
 	}
-	if err := h.cfg.DB.DeleteSession(r.Context(), hashToken(token)); err != nil {
-		h.cfg.Log.Error("end owner session", "err", err)
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/ops", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.secure(r)})
+	h.cfg.Auth.EndSession(r.Context(), w, r, token)
 	http.Redirect(w, r, "/ops/login", http.StatusSeeOther)
+	return nil
 }
+
+var errCSRF = jsonhttp.Errorf(jsonhttp.Forbidden, "missing or wrong CSRF token")

@@ -1,7 +1,7 @@
 // Package ops serves the owner's side of tally under /ops: the login, the /ops/views
 // dashboard, and the JSON admin API that scripts and the page share. It reads the read model
-// only. It never imports the write model: the jobs it runs ("Flush now") are functions handed
-// to it by the caller, which keeps the CQRS split visible in the import graph.
+// only, through Reader, and imports no store: the jobs it runs ("Flush now") are functions
+// handed to it by the caller, which keeps the CQRS split visible in the import graph.
 package ops
 
 import (
@@ -11,10 +11,25 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
-	"github.com/tallyhq/tally/internal/clientip"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
 )
+
+// Reader is the read model as the dashboard needs it.
+type Reader interface {
+	Sites(ctx context.Context) ([]string, error)
+	Site(ctx context.Context, site string) (report.Site, error)
+	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
+	SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error)
+	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
+	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
+	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
+	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
+	LastFlush(ctx context.Context) (time.Time, bool, error)
+}
 
 // Jobs are the admin jobs the API can run. Each runs synchronously and returns how many items
 // it wrote.
@@ -27,10 +42,10 @@ type Jobs struct {
 
 // Config is what the owner's side needs.
 type Config struct {
-	DataDir string // holds the admin password hash
-	DB      *sqlite.DB
+	DataDir string // where backups are put together before they are sent
+	Read    Reader
+	Auth    *admin.Auth
 	Jobs    Jobs
-	IPs     *clientip.Resolver
 	Now     func() time.Time
 	Log     *slog.Logger
 	// PageURL links an item to its page on the site; "" for items that are not pages.
@@ -39,10 +54,8 @@ type Config struct {
 
 // Handler serves /ops.
 type Handler struct {
-	cfg         Config
-	throttle    *throttle
-	bcryptSlots chan struct{}
-	pages       *pages
+	cfg   Config
+	pages *pages
 }
 
 // New returns a Handler.
@@ -50,16 +63,8 @@ func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{
-		cfg:         cfg,
-		throttle:    newThrottle(cfg.Now),
-		bcryptSlots: make(chan struct{}, bcryptParallel),
-		pages:       mustParsePages(),
-	}
+	return &Handler{cfg: cfg, pages: mustParsePages(cfg.Log)}
 }
-
-// AdminUser is the HTTP Basic user name for the admin API.
-const AdminUser = "admin"
 
 // Register adds every /ops route to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
@@ -69,13 +74,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	})
 	sub.HandleFunc("GET /ops/login", h.loginForm)
 	sub.HandleFunc("POST /ops/login", h.login)
-	sub.Handle("POST /ops/logout", h.requirePage(h.logout))
-	sub.Handle("GET /ops/views", h.requirePage(h.viewsPage))
-	sub.Handle("GET /ops/views/item", h.requirePage(h.itemPage))
-	sub.Handle("POST /ops/flush", h.requirePage(h.flushForm))
+	page := func(pattern string, f pageFunc) { sub.Handle(pattern, h.cfg.Auth.RequirePage(h.page(f))) }
+	page("POST /ops/logout", h.logout)
+	page("GET /ops/views", h.viewsPage)
+	page("GET /ops/views/item", h.itemPage)
+	page("POST /ops/flush", h.flushForm)
 	sub.Handle("GET /ops/static/", http.StripPrefix("/ops/static/", staticFiles()))
 
-	api := func(pattern string, f http.HandlerFunc) { sub.Handle(pattern, h.requireAPI(f)) }
+	api := func(pattern string, f apiFunc) { sub.Handle(pattern, h.cfg.Auth.RequireAPI(h.api(f))) }
 	api("POST /ops/api/flush", h.apiFlush)
 	api("POST /ops/api/snapshot", h.apiSnapshot)
 	api("GET /ops/api/summary", h.apiSummary)
@@ -91,6 +97,39 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	protected := http.NewCrossOriginProtection().Handler(sub)
 	mux.Handle("/ops", securityHeaders(protected))
 	mux.Handle("/ops/", securityHeaders(protected))
+}
+
+// apiFunc is an admin API handler: it writes its answer, or returns the error to answer with.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// api answers an apiFunc's error once, in JSON; what the read model could not do is logged.
+func (h *Handler) api(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			h.logFailure(r, err)
+			jsonhttp.Fail(w, err)
+		}
+	})
+}
+
+// pageFunc is a dashboard page handler for an owner with a session.
+type pageFunc func(w http.ResponseWriter, r *http.Request, session string) error
+
+// page answers a pageFunc's error once, as plain text.
+func (h *Handler) page(f pageFunc) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, session string) {
+		if err := f(w, r, session); err != nil {
+			h.logFailure(r, err)
+			http.Error(w, jsonhttp.Message(err), jsonhttp.Status(err))
+		}
+	}
+}
+
+// logFailure logs errors that are ours, not the client's.
+func (h *Handler) logFailure(r *http.Request, err error) {
+	if jsonhttp.Status(err) == http.StatusServiceUnavailable && r.Context().Err() == nil {
+		h.cfg.Log.Error("ops "+r.URL.Path, "err", err)
+	}
 }
 
 // securityHeaders go on every /ops response: scripts and styles only from /ops/static, no

@@ -5,22 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 const password = "owner-password-1"
@@ -35,22 +36,22 @@ type testOps struct {
 	flushes atomic.Int32
 }
 
-func newTestOps(t *testing.T) *testOps {
+const sessionCookie = "tally_session"
+
+func newTestOps(t testing.TB) *testOps {
 	t.Helper()
 	dir := t.TempDir()
-	if err := SetPassword(dir, password); err != nil {
+	if err := admin.SetPassword(dir, password); err != nil {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(now)
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "read.db"), sqlite.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, _ := storetest.Read(t, sqlite.Options{Now: clk.Now})
 	ips, _ := clientip.ParseTrusted("127.0.0.1")
 	to := &testOps{db: db, clk: clk, dir: dir}
+	auth := admin.New(admin.Config{DataDir: dir, Sessions: storetest.Write(t, bolt.Options{Now: clk.Now}),
+		IPs: ips, Now: clk.Now, Log: storetest.Log()})
 	h := New(Config{
-		DataDir: dir, DB: db, IPs: ips, Now: clk.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataDir: dir, Read: db, Auth: auth, Now: clk.Now, Log: storetest.Log(),
 		Jobs: Jobs{
 			Flush:    func(context.Context) (int, error) { to.flushes.Add(1); return 3, nil },
 			Snapshot: func(context.Context, time.Time) (int, error) { return 0, nil },
@@ -199,7 +200,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	to := newTestOps(t)
 	c := client()
 	to.login(t, c, "198.51.100.1", password)
-	if err := SetPassword(to.dir, "a-brand-new-password"); err != nil {
+	if err := admin.SetPassword(to.dir, "a-brand-new-password"); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := get(t, c, to.url+"/ops/views", false); r.StatusCode != http.StatusSeeOther {
@@ -210,6 +211,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 func TestLoginThrottle(t *testing.T) {
 	to := newTestOps(t)
 	attacker := client()
+	const maxFailures = 5
 	for i := range maxFailures {
 		if r := to.login(t, attacker, "203.0.113.66", "guess"); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: %d, want 401", i+1, r.StatusCode)
@@ -226,14 +228,19 @@ func TestLoginThrottle(t *testing.T) {
 	req, _ := http.NewRequest("GET", to.url+"/ops/api/summary", nil)
 	req.SetBasicAuth("admin", password)
 	req.Header.Set("X-Forwarded-For", "203.0.113.66")
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("Basic auth from the blocked client: %v, want 429", resp.StatusCode)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("Basic auth from the blocked client: %d, want 429", resp.StatusCode)
 	}
 	// The owner, elsewhere, is never locked out.
 	if r := to.login(t, client(), "198.51.100.7", password); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("right password from another client: %d, want 303", r.StatusCode)
 	}
-	to.clk.Add(failureWindow)
+	to.clk.Add(15 * time.Minute)
 	if r := to.login(t, attacker, "203.0.113.66", password); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("right password after the window: %d, want 303", r.StatusCode)
 	}
@@ -460,7 +467,7 @@ func TestItemsSortAndFilter(t *testing.T) {
 	}
 	tests[0].want = "a /about b"
 	for _, tt := range tests {
-		var page itemPage
+		var page itemsResponse
 		apiJSON(t, to, "/ops/api/items"+tt.query, &page)
 		var slugs []string
 		for _, it := range page.Items {
@@ -470,7 +477,7 @@ func TestItemsSortAndFilter(t *testing.T) {
 			t.Errorf("%q: %q (%d), want %q (%d)", tt.query, got, page.Total, tt.want, tt.total)
 		}
 	}
-	var page itemPage
+	var page itemsResponse
 	apiJSON(t, to, "/ops/api/items", &page)
 	recent := map[string]int64{}
 	for _, it := range page.Items {
@@ -490,10 +497,10 @@ func TestItemsPaginate(t *testing.T) {
 	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
 		t.Fatal(err)
 	}
-	var p3 itemPage
+	var p3 itemsResponse
 	apiJSON(t, to, "/ops/api/items?page=3", &p3)
-	if p3.Total != 120 || len(p3.Items) != 20 || p3.Items[0].Slug != "p019" || p3.Pages() != 3 {
-		t.Errorf("page 3: total %d, %d items from %q, %d pages", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Pages())
+	if p3.Total != 120 || len(p3.Items) != 20 || p3.Items[0].Slug != "p019" || p3.Page != 3 || p3.PageSize != 50 {
+		t.Errorf("page 3: total %d, %d items from %q, page %d of size %d", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Page, p3.PageSize)
 	}
 }
 
@@ -545,13 +552,45 @@ func TestExports(t *testing.T) {
 		t.Errorf("content type %q", ct)
 	}
 	lines := strings.Split(strings.TrimSpace(body), "\n")
-	if len(lines) != 4 || lines[0] != "site,type,slug,unique,total,last_7_days,last_synced_at" ||
-		!strings.HasPrefix(lines[1], "example.com,blog,a,203,407,67,") {
+	if len(lines) != 4 || lines[0] != "site,type,slug,unique,total,likes,last_7_days,last_synced_at" ||
+		lines[1] != "example.com,blog,a,203,407,0,67,2026-11-24T11:58:00Z" {
 		t.Errorf("items.csv:\n%s", body)
 	}
 	_, body = get(t, client(), to.url+"/ops/api/export/daily.csv?days=14", true)
 	lines = strings.Split(strings.TrimSpace(body), "\n")
 	if len(lines) != 15 || lines[0] != "date,views,unique,partial" || lines[14] != "2026-11-24,9,5,true" {
 		t.Errorf("daily.csv:\n%s", body)
+	}
+}
+
+// TestPeriodValidation: every endpoint that takes ?days= accepts the periods the dashboard
+// offers and nothing else, rather than quietly answering for another period.
+func TestPeriodValidation(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	c := client()
+	to.login(t, c, "198.51.100.1", password)
+	paths := []string{"/ops/api/summary", "/ops/api/series", "/ops/api/items/trend?type=blog&slug=a&", "/ops/api/export/daily.csv", "/ops/views", "/ops/views/item?site=example.com&type=blog&slug=a&"}
+	for _, p := range paths {
+		sep := "?"
+		if strings.HasSuffix(p, "&") {
+			sep = ""
+		}
+		for days, want := range map[string]int{"7": 200, "14": 200, "30": 200, "90": 200, "60": 400, "0": 400, "366": 400, "x": 400} {
+			resp, body := get(t, c, to.url+p+sep+"days="+days, false)
+			if resp.StatusCode != want {
+				t.Errorf("%s days=%s: %d, want %d", p, days, resp.StatusCode, want)
+			}
+			if want == 400 && !strings.Contains(body, "days must be 7, 14, 30 or 90") {
+				t.Errorf("%s days=%s: %q does not say which periods exist", p, days, body)
+			}
+		}
+	}
+	var s Summary
+	apiJSON(t, to, "/ops/api/summary?days=30", &s)
+	var r seriesResponse
+	apiJSON(t, to, "/ops/api/series?days=30", &r)
+	if s.Days != 30 || len(r.Days) != 30 {
+		t.Errorf("days=30: summary for %d days, series of %d", s.Days, len(r.Days))
 	}
 }

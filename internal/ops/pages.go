@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,25 +25,27 @@ var staticFS embed.FS
 var pageNames = []string{"login.html", "views.html", "item.html"}
 
 type pages struct {
-	t *template.Template
+	t   *template.Template
+	log *slog.Logger
 }
 
-func mustParsePages() *pages {
+func mustParsePages(log *slog.Logger) *pages {
 	t := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "web/templates/*.html"))
 	for _, name := range pageNames {
 		if t.Lookup(name) == nil {
 			panic("ops: template " + name + " is missing")
 		}
 	}
-	return &pages{t: t}
+	return &pages{t: t, log: log}
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean 500
-// instead of half a page.
+// instead of half a page; the error itself goes to the log, not to the browser.
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
-		http.Error(w, "template error: "+err.Error(), http.StatusInternalServerError)
+		p.log.Error("render "+name, "err", err)
+		http.Error(w, "the page could not be shown; see the server log", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -88,14 +91,9 @@ var funcs = template.FuncMap{
 		return base + "?" + v.Encode()
 	},
 	"add": func(a, b int) int { return a + b },
-	// when shows an RFC 3339 UTC time as "Nov 24 12:05".
-	"when": func(s string) string {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return s
-		}
-		return t.UTC().Format("Jan 2 15:04")
-	},
+	// when shows a time as "Nov 24 12:05" (UTC).
+	"when":    func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }
 
 // formatNumber writes 1234567 as "1,234,567".

@@ -2,10 +2,15 @@ package ops
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strconv"
 	"time"
 
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // Periods the dashboard offers, in days.
@@ -15,26 +20,49 @@ const (
 	defaultPeriod = 14
 	itemsPerPage  = 50
 	trendDays     = 30
+	exportDays    = 90
 	recentDays    = 7
 )
 
+// parsePeriod reads a ?days= value: one of periods, or def when empty. Every endpoint that
+// takes a period checks it here, so none answers for another period than it was asked.
+func parsePeriod(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || !slices.Contains(periods, n) {
+		return 0, jsonhttp.Errorf(jsonhttp.Invalid, "days must be 7, 14, 30 or 90")
+	}
+	return n, nil
+}
+
 // Summary is what the KPI tiles and the donut show.
 type Summary struct {
-	Site       string           `json:"site"`
-	Sites      []string         `json:"sites"`
-	Days       int              `json:"days"`
-	Total      int64            `json:"total"`
-	Unique     int64            `json:"unique"`
-	Today      int64            `json:"views_today"`
-	Period     int64            `json:"views_period"`
-	Previous   int64            `json:"views_previous_period"`
-	ChangePct  *float64         `json:"change_pct"` // null when the previous period had no views
-	Items      int              `json:"items"`
-	Likes      int64            `json:"likes"`
-	LastFlush  *time.Time       `json:"last_flush"` // null before the first flush
-	ByType     []TypeViews      `json:"by_type"`    // views in the period, most first
-	MostLiked  []sqlite.TopItem `json:"most_liked"` // up to 5 items with likes
-	GeneratedU time.Time        `json:"generated_at"`
+	Site       string      `json:"site"`
+	Sites      []string    `json:"sites"`
+	Days       int         `json:"days"`
+	Total      int64       `json:"total"`
+	Unique     int64       `json:"unique"`
+	Today      int64       `json:"views_today"`
+	Period     int64       `json:"views_period"`
+	Previous   int64       `json:"views_previous_period"`
+	ChangePct  *float64    `json:"change_pct"` // null when the previous period had no views
+	Items      int         `json:"items"`
+	Likes      int64       `json:"likes"`
+	LastFlush  *time.Time  `json:"last_flush"` // null before the first flush
+	ByType     []TypeViews `json:"by_type"`    // views in the period, most first
+	MostLiked  []LikedItem `json:"most_liked"` // up to 5 items with likes
+	GeneratedU time.Time   `json:"generated_at"`
+	series     []Point     // views per day over twice the period, today last
+}
+
+// LikedItem is one line of the "most liked" list.
+type LikedItem struct {
+	Site  string `json:"site"`
+	Type  string `json:"type"`
+	Slug  string `json:"slug"`
+	Likes int64  `json:"likes"`
 }
 
 // TypeViews is one slice of the donut.
@@ -52,13 +80,11 @@ type Point struct {
 }
 
 // today is midnight UTC of the current day.
-func (h *Handler) today() time.Time {
-	return h.cfg.Now().UTC().Truncate(24 * time.Hour)
-}
+func (h *Handler) today() time.Time { return session.Day(h.cfg.Now()) }
 
 // pickSite returns site if given, else the most viewed one.
 func (h *Handler) pickSite(ctx context.Context, site string) (string, []string, error) {
-	sites, err := h.cfg.DB.Sites(ctx)
+	sites, err := h.cfg.Read.Sites(ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -75,31 +101,29 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 		return Summary{}, err
 	}
 	s := Summary{Site: site, Sites: sites, Days: days, GeneratedU: h.cfg.Now().UTC()}
-	cur, items, err := h.cfg.DB.Current(ctx, site)
+	cur, err := h.cfg.Read.Site(ctx, site)
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := cur.Sum()
-	s.Total, s.Unique, s.Items = sum.Total, sum.Unique, items
-	if s.Likes, err = h.cfg.DB.Likes(ctx, site); err != nil {
-		return Summary{}, err
-	}
+	current := cur.ByType.Sum()
+	s.Total, s.Unique, s.Items, s.Likes = current.Total, current.Unique, cur.Items, cur.Likes
 	if s.Likes > 0 {
-		liked, err := h.cfg.DB.Top(ctx, sqlite.TopFilter{Site: site, Limit: 5, By: "likes"})
+		liked, err := h.cfg.Read.Top(ctx, report.TopFilter{Site: site, Limit: 5, By: report.ByLikes})
 		if err != nil {
 			return Summary{}, err
 		}
 		for _, it := range liked {
 			if it.Likes > 0 {
-				s.MostLiked = append(s.MostLiked, it)
+				s.MostLiked = append(s.MostLiked, LikedItem{Site: it.Site, Type: it.Type, Slug: it.Slug, Likes: it.Likes})
 			}
 		}
 	}
 
-	points, err := h.siteSeries(ctx, site, 2*days, sum)
+	points, err := h.siteSeries(ctx, site, 2*days, current)
 	if err != nil {
 		return Summary{}, err
 	}
+	s.series = points
 	for i, p := range points {
 		if i < days {
 			s.Previous += p.Total
@@ -113,11 +137,11 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 		s.ChangePct = &pct
 	}
 
-	before, err := h.cfg.DB.SnapshotTotals(ctx, site, h.today().AddDate(0, 0, -days))
+	before, err := h.cfg.Read.SnapshotTotals(ctx, site, h.today().AddDate(0, 0, -days))
 	if err != nil {
 		return Summary{}, err
 	}
-	for typ, t := range cur {
+	for typ, t := range cur.ByType {
 		if v := t.Total - before[typ].Total; v > 0 {
 			s.ByType = append(s.ByType, TypeViews{Type: typ, Views: v})
 		}
@@ -129,7 +153,7 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 		return s.ByType[i].Type < s.ByType[j].Type
 	})
 
-	if at, ok, err := h.cfg.DB.LastFlush(ctx); err != nil {
+	if at, ok, err := h.cfg.Read.LastFlush(ctx); err != nil {
 		return Summary{}, err
 	} else if ok {
 		s.LastFlush = &at
@@ -138,9 +162,9 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 }
 
 // siteSeries returns the views of each of the last n days, today last (so far).
-func (h *Handler) siteSeries(ctx context.Context, site string, n int, current sqlite.Totals) ([]Point, error) {
+func (h *Handler) siteSeries(ctx context.Context, site string, n int, current report.Totals) ([]Point, error) {
 	today := h.today()
-	cum, err := h.cfg.DB.SiteSeries(ctx, site, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
+	cum, err := h.cfg.Read.SiteSeries(ctx, site, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
 	if err != nil {
 		return nil, err
 	}
@@ -148,17 +172,17 @@ func (h *Handler) siteSeries(ctx context.Context, site string, n int, current sq
 }
 
 // itemSeries returns one item's views on each of the last n days, today last.
-func (h *Handler) itemSeries(ctx context.Context, site, typ, slug string, n int) ([]Point, sqlite.ItemRow, error) {
+func (h *Handler) itemSeries(ctx context.Context, it item.Item, n int) ([]Point, report.Item, error) {
 	today := h.today()
-	row, _, err := h.cfg.DB.Item(ctx, site, typ, slug)
+	row, _, err := h.cfg.Read.Item(ctx, it)
 	if err != nil {
 		return nil, row, err
 	}
-	cum, err := h.cfg.DB.ItemSeries(ctx, site, typ, slug, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
+	cum, err := h.cfg.Read.ItemSeries(ctx, it, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
 	if err != nil {
 		return nil, row, err
 	}
-	return deltas(cum, sqlite.Totals{Unique: row.Unique, Total: row.Total}), row, nil
+	return deltas(cum, report.Totals{Unique: row.Unique, Total: row.Total}), row, nil
 }
 
 // deltas turns end-of-day cumulative counts — a baseline day, then one per day up to
@@ -166,9 +190,9 @@ func (h *Handler) itemSeries(ctx context.Context, site, typ, slug string, n int)
 // the last known value forward (nothing was recorded); before the first snapshot, counts are 0.
 // Today can briefly trail yesterday's snapshot (taken from the write model, ahead of the last
 // flush), so a day never goes below zero.
-func deltas(cum []sqlite.DayPoint, current sqlite.Totals) []Point {
-	values := make([]sqlite.Totals, 0, len(cum)+1)
-	var last sqlite.Totals
+func deltas(cum []report.DayPoint, current report.Totals) []Point {
+	values := make([]report.Totals, 0, len(cum)+1)
+	var last report.Totals
 	for _, p := range cum {
 		if p.Known {
 			last = p.Totals
@@ -183,7 +207,7 @@ func deltas(cum []sqlite.DayPoint, current sqlite.Totals) []Point {
 			date = cum[i].Date
 		} else {
 			d, _ := time.Parse(time.DateOnly, cum[len(cum)-1].Date)
-			date = d.AddDate(0, 0, 1).Format(time.DateOnly)
+			date = session.FormatDay(d.AddDate(0, 0, 1))
 		}
 		out = append(out, Point{
 			Date:    date,

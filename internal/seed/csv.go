@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -86,4 +88,14 @@ func csvRow(rec []string, col map[string]int, rules *classify.Rules) (Row, error
 		*dst = n
 	}
 	return row, nil
+}
+
+// CSVFile is CSV over the file at path.
+func CSVFile(path string, rules *classify.Rules) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return CSV(f, filepath.Base(path), rules)
 }

@@ -44,7 +44,7 @@ func NewRotating(dir string, now func() time.Time) (*Deriver, error) {
 		return nil, fmt.Errorf("session: read salts: %w", err)
 	}
 	for _, e := range entries {
-		t, err := time.Parse(time.DateOnly, e.Name())
+		t, err := ParseDay(e.Name())
 		if err != nil {
 			continue
 		}
@@ -52,7 +52,7 @@ func NewRotating(dir string, now func() time.Time) (*Deriver, error) {
 		if err != nil || len(b) < 16 {
 			return nil, fmt.Errorf("session: salt %s unreadable or too short", e.Name())
 		}
-		r.salts[dayNumber(t)] = b
+		r.salts[DayNumber(t)] = b
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -70,7 +70,7 @@ func (r *rotation) saltFor(t time.Time) []byte {
 		r.purge(t.UTC())
 		r.mu.Unlock()
 	}
-	day := dayNumber(t)
+	day := DayNumber(t)
 	r.mu.RLock()
 	s, ok := r.salts[day]
 	r.mu.RUnlock()
@@ -88,10 +88,10 @@ func (r *rotation) create(day int64) []byte {
 	}
 	salt := make([]byte, 32)
 	rand.Read(salt)
-	if day < dayNumber(r.now()) {
+	if day < DayNumber(r.now()) {
 		return salt // a past day: never kept
 	}
-	if err := writeSalt(filepath.Join(r.dir, dayName(day)), salt); err != nil {
+	if err := createFile(filepath.Join(r.dir, dayName(day)), salt); err != nil {
 		// Counting goes on with the salt in memory; a restart today would start sessions anew.
 		return salt
 	}
@@ -99,30 +99,14 @@ func (r *rotation) create(day int64) []byte {
 	return salt
 }
 
-func writeSalt(path string, salt []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(salt); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // purge destroys every salt older than yesterday, and yesterday's once the grace period after
 // midnight is over, then notes when the next one is due. r.mu must be held.
 func (r *rotation) purge(now time.Time) error {
-	midnight := now.Truncate(24 * time.Hour)
-	keepFrom := dayNumber(midnight) - 1
+	midnight := Day(now)
+	keepFrom := DayNumber(midnight) - 1
 	next := midnight.Add(PreviousDayGrace)
 	if now.Sub(midnight) >= PreviousDayGrace {
-		keepFrom = dayNumber(midnight)
+		keepFrom = DayNumber(midnight)
 		next = midnight.AddDate(0, 0, 1).Add(PreviousDayGrace)
 	}
 	var errs []error
@@ -140,8 +124,5 @@ func (r *rotation) purge(now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// dayNumber is t's UTC day as days since 1970-01-01.
-func dayNumber(t time.Time) int64 { return t.Unix() / 86400 }
-
 // dayName is a day number as YYYY-MM-DD, the salt's file name.
-func dayName(day int64) string { return time.Unix(day*86400, 0).UTC().Format(time.DateOnly) }
+func dayName(day int64) string { return FormatDay(time.Unix(day*86400, 0)) }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // SaltFile is the name of the generated salt inside the data directory.
@@ -39,25 +40,52 @@ func LoadOrCreateSalt(dir string) (salt []byte, created bool, err error) {
 	}
 	salt = []byte(hex.EncodeToString(raw))
 	// O_EXCL: if another process created the file meanwhile, its salt wins and we read it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = createFile(path, append(salt, '\n'))
 	if errors.Is(err, fs.ErrExist) {
 		return LoadOrCreateSalt(dir)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("session: create salt: %w", err)
 	}
-	if _, err := f.Write(append(salt, '\n')); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, false, fmt.Errorf("session: write salt: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, false, fmt.Errorf("session: sync salt: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("session: close salt: %w", err)
-	}
 	return salt, true, nil
+}
+
+// createFile writes a new file of mode 0600 and syncs it to disk; it fails if the file exists,
+// and leaves nothing behind if it cannot finish. Both salt modes write their salts with it.
+// (internal/atomicfile does the same for everyone else; this package imports nothing of ours.)
+func createFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// Load returns the Deriver of the configured salt mode: with daily set, a salt per UTC day in
+// dir/salts; else the given salt; else the salt kept in dir/salt, generated on first use, in
+// which case created reports whether this call generated it.
+func Load(dir, salt string, daily bool, now func() time.Time) (d *Deriver, created bool, err error) {
+	switch {
+	case daily:
+		d, err = NewRotating(dir, now)
+		return d, false, err
+	case salt == "":
+		var b []byte
+		if b, created, err = LoadOrCreateSalt(dir); err != nil {
+			return nil, false, err
+		}
+		salt = string(b)
+	}
+	d, err = NewDeriver([]byte(salt))
+	return d, created, err
 }

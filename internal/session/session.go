@@ -56,14 +56,8 @@ func NewDeriver(salt []byte) (*Deriver, error) {
 	return &Deriver{salt: append([]byte(nil), salt...)}, nil
 }
 
-// ID derives the session id of a visitor with this ip and userAgent at time t (taken in UTC).
-func (d *Deriver) ID(ip, userAgent string, t time.Time) ID {
-	var buf [512]byte
-	return d.sum(append(buf[:0], ip...), userAgent, t)
-}
-
-// IDAddr is ID for an address not yet formatted, without allocating: the same id as
-// ID(ip.String(), …).
+// IDAddr derives the session id of a visitor at address ip with userAgent at time t (taken in
+// UTC), without allocating for the common User-Agent.
 func (d *Deriver) IDAddr(ip netip.Addr, userAgent string, t time.Time) ID {
 	var buf [512]byte
 	return d.sum(ip.AppendTo(buf[:0]), userAgent, t)

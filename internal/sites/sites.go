@@ -34,13 +34,6 @@ func Parse(s string) (List, error) {
 	return l, nil
 }
 
-// Normalize writes a site given by hand (?site=, --site) the way beacons store it: lower case,
-// without a leading "www." or a trailing dot.
-func Normalize(s string) string {
-	s = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	return strings.TrimPrefix(s, "www.")
-}
-
 // Any reports whether every site is allowed.
 func (l List) Any() bool { return len(l.sites) == 0 }
 

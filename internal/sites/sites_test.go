@@ -48,11 +48,3 @@ func TestOriginSite(t *testing.T) {
 		}
 	}
 }
-
-func TestNormalize(t *testing.T) {
-	for in, want := range map[string]string{" WWW.Example.com. ": "example.com", "blog.example.com": "blog.example.com", "": ""} {
-		if got := Normalize(in); got != want {
-			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

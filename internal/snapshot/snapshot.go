@@ -11,10 +11,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // Source is the write model as the snapshot needs it.
@@ -38,39 +40,28 @@ type Snapshotter struct {
 	dst Sink
 	now func() time.Time
 	log *slog.Logger
-	mu  sync.Mutex
+	mu  *semaphore.Weighted // one run at a time; waiting gives up with the context
 }
 
 // New returns a Snapshotter from src to dst with clock now.
 func New(src Source, dst Sink, now func() time.Time, log *slog.Logger) *Snapshotter {
-	return &Snapshotter{src: src, dst: dst, now: now, log: log}
-}
-
-// Yesterday returns the UTC date before now's: what the 00:05 run snapshots.
-func Yesterday(now time.Time) time.Time {
-	y, m, d := now.UTC().Date()
-	return time.Date(y, m, d-1, 0, 0, 0, 0, time.UTC)
-}
-
-// ParseDate parses YYYY-MM-DD as a UTC date.
-func ParseDate(s string) (time.Time, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD", s)
-	}
-	return t, nil
+	return &Snapshotter{src: src, dst: dst, now: now, log: log, mu: semaphore.NewWeighted(1)}
 }
 
 // Run snapshots the UTC day of date and returns how many items it wrote. Today gives the
 // totals so far (a later run of the same day overwrites them); a future day is refused.
 func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
-	y, m, d := date.UTC().Date()
-	date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	if date.After(s.now().UTC()) {
-		return 0, fmt.Errorf("snapshot %s: the day has not begun", date.Format(time.DateOnly))
+	date = session.Day(date)
+	if date.Before(session.FirstDay) {
+		return 0, fmt.Errorf("snapshot %s: %w", session.FormatDay(date), session.ErrDayRange)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if date.After(s.now().UTC()) {
+		return 0, fmt.Errorf("snapshot %s: the day has not begun", session.FormatDay(date))
+	}
+	if err := s.mu.Acquire(ctx, 1); err != nil {
+		return 0, fmt.Errorf("snapshot: wait for the running snapshot: %w", err)
+	}
+	defer s.mu.Release(1)
 	start := time.Now()
 	n := 0
 	var after item.Item
@@ -94,7 +85,7 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 	if err := s.dst.RecordSnapshot(ctx, n); err != nil {
 		return n, fmt.Errorf("snapshot: %w", err)
 	}
-	s.log.Info("snapshot written", "date", date.Format(time.DateOnly), "items", n,
+	s.log.Info("snapshot written", "date", session.FormatDay(date), "items", n,
 		"duration", time.Since(start).Round(time.Millisecond))
 	return n, nil
 }
@@ -106,7 +97,7 @@ const MaxCatchUp = 366
 // server was down at 00:05, say), oldest first, at most MaxCatchUp days. The write model's
 // history makes late snapshots as exact as timely ones.
 func (s *Snapshotter) CatchUp(ctx context.Context) (days int, err error) {
-	yesterday := Yesterday(s.now())
+	yesterday := session.Yesterday(s.now())
 	from := yesterday
 	last, ok, err := s.dst.LastSnapshot(ctx)
 	if err != nil {

@@ -3,10 +3,8 @@ package snapshot
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 type env struct {
@@ -22,34 +21,21 @@ type env struct {
 	path  string
 	s     *Snapshotter
 	clk   *clock.Fake
-	d     *session.Deriver
 }
 
 func newEnv(t *testing.T, start time.Time) *env {
 	t.Helper()
-	dir := t.TempDir()
 	clk := clock.NewFake(start)
-	w, err := bolt.Open(filepath.Join(dir, "write.db"), bolt.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	path := filepath.Join(dir, "read.db")
-	r, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	d, _ := session.NewDeriver([]byte("salt"))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &env{write: w, path: path, s: New(w, r, clk.Now, log), clk: clk, d: d}
+	w := storetest.Write(t, bolt.Options{Now: clk.Now})
+	r, path := storetest.Read(t, sqlite.Options{Now: clk.Now})
+	return &env{write: w, path: path, s: New(w, r, clk.Now, storetest.Log()), clk: clk}
 }
 
 func (e *env) viewAt(t *testing.T, at time.Time, slug, visitor string) {
 	t.Helper()
 	e.clk.Set(at)
 	it := item.Item{Site: "example.com", Type: "blog", Slug: slug}
-	if _, err := e.write.Record(context.Background(), item.View{Item: it, Session: e.d.ID(visitor, "ua", at)}); err != nil {
+	if err := e.write.Record(context.Background(), item.View{Item: it, Session: storetest.SID(visitor, at)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -91,7 +77,7 @@ func TestSnapshotIsExactAcrossMidnight(t *testing.T) {
 	e.viewAt(t, d1.Add(24*time.Hour+4*time.Minute), "b", "v3")
 	e.clk.Set(d1.Add(24*time.Hour + 5*time.Minute))
 
-	n, err := e.s.Run(context.Background(), Yesterday(e.clk.Now()))
+	n, err := e.s.Run(context.Background(), session.Yesterday(e.clk.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +106,7 @@ func TestSnapshotBackfillAndToday(t *testing.T) {
 	e.viewAt(t, d1.AddDate(0, 0, 2).Add(time.Hour), "a", "v2")    // Nov 22
 	e.viewAt(t, d1.AddDate(0, 0, 4).Add(10*time.Hour), "a", "v3") // Nov 24, today
 	for _, day := range []string{"2026-11-19", "2026-11-21", "2026-11-23", "2026-11-24"} {
-		date, err := ParseDate(day)
+		date, err := session.ParseDay(day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,10 +129,12 @@ func TestSnapshotRefusesFutureDays(t *testing.T) {
 	}
 }
 
-func TestParseDate(t *testing.T) {
-	for _, bad := range []string{"", "2026-13-01", "24.11.2026", "2026-11-24T00:00:00Z"} {
-		if _, err := ParseDate(bad); err == nil {
-			t.Errorf("ParseDate(%q) succeeded", bad)
+func TestRefusesDaysBeforeTally(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	// Before 1970 a day number would wrap around and land on some other day.
+	for _, d := range []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		if _, err := e.s.Run(context.Background(), d); !errors.Is(err, session.ErrDayRange) {
+			t.Errorf("snapshot of %s: %v, want ErrDayRange", session.FormatDay(d), err)
 		}
 	}
 }
@@ -186,7 +174,7 @@ func TestClockJumpsDoNotCorruptTheSeries(t *testing.T) {
 
 	e.clk.Set(d1.AddDate(0, 0, 4).Add(5 * time.Minute)) // Nov 24 00:05
 	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
-		date, _ := ParseDate(d)
+		date, _ := session.ParseDay(d)
 		if _, err := e.s.Run(context.Background(), date); err != nil {
 			t.Fatal(err)
 		}

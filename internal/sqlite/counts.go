@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // rowsPerStatement is how many rows one INSERT carries: the driver's cost is per statement, so
@@ -73,7 +76,7 @@ func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 // UpsertDaily writes the end-of-day cumulative counts of date into view_counts_daily,
 // overwriting any earlier snapshot of that day.
 func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error {
-	day := date.UTC().Format(time.DateOnly)
+	day := session.FormatDay(date)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		return inGroups(ctx, tx, len(rows), 6,
 			`/* snapshot */ INSERT INTO view_counts_daily (site, type, slug, date, unique_views_snapshot, total_views_snapshot)`,
@@ -127,45 +130,27 @@ func (db *DB) lastRun(ctx context.Context, job string) (at time.Time, ok bool, e
 	var s string
 	err = db.read.QueryRowContext(ctx, `/* healthz, dashboard */
 		SELECT finished_at FROM job_runs WHERE job = ?`, job).Scan(&s)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("read last %s run: %w", job, err)
 	}
-	at, err = time.Parse(time.RFC3339, s)
+	at, err = parseTime(s)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("read last %s run: %w", job, err)
 	}
 	return at, true, nil
 }
 
-// TopFilter selects the rows of Top. Empty fields match everything.
-type TopFilter struct {
-	Site  string
-	Type  string
-	Limit int
-	By    string // "views" (default) or "likes"
-}
-
 var topOrder = map[string]string{
-	"":      "total_views DESC, unique_views DESC",
-	"views": "total_views DESC, unique_views DESC",
-	"likes": "likes DESC, total_views DESC",
-}
-
-// TopItem is one row of a top list.
-type TopItem struct {
-	Site   string `json:"site"`
-	Type   string `json:"type"`
-	Slug   string `json:"slug"`
-	Unique int64  `json:"unique"`
-	Total  int64  `json:"total"`
-	Likes  int64  `json:"likes"`
+	"":             "total_views DESC, unique_views DESC",
+	report.ByViews: "total_views DESC, unique_views DESC",
+	report.ByLikes: "likes DESC, total_views DESC",
 }
 
 // Top returns the most viewed items, most total views first.
-func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
+func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error) {
 	rows, err := db.read.QueryContext(ctx, `/* top */
 		SELECT site, type, slug, unique_views, total_views, likes
 		FROM view_counts
@@ -176,9 +161,9 @@ func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
 		return nil, fmt.Errorf("query top: %w", err)
 	}
 	defer rows.Close()
-	out := []TopItem{}
+	out := []report.TopItem{}
 	for rows.Next() {
-		var t TopItem
+		var t report.TopItem
 		if err := rows.Scan(&t.Site, &t.Type, &t.Slug, &t.Unique, &t.Total, &t.Likes); err != nil {
 			return nil, fmt.Errorf("query top: %w", err)
 		}
@@ -193,7 +178,7 @@ func (db *DB) Top(ctx context.Context, f TopFilter) ([]TopItem, error) {
 // SummarizeDay writes view_totals_daily for date from that day's snapshot rows. Run after
 // every snapshot of the day; it overwrites, so re-running is harmless.
 func (db *DB) SummarizeDay(ctx context.Context, date time.Time) error {
-	day := date.UTC().Format(time.DateOnly)
+	day := session.FormatDay(date)
 	_, err := db.write.ExecContext(ctx, `/* snapshot */
 		INSERT INTO view_totals_daily (site, type, date, unique_views_snapshot, total_views_snapshot, items)
 		SELECT site, type, date, SUM(unique_views_snapshot), SUM(total_views_snapshot), COUNT(*)

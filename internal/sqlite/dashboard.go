@@ -3,20 +3,19 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // The dashboard's queries. Days are UTC dates. "Views in the last N days" means the current
 // cumulative count minus the snapshot at the end of the day N days ago: today so far plus the
 // N−1 full days before it.
-
-// Totals are summed counts.
-type Totals struct {
-	Unique int64 `json:"unique"`
-	Total  int64 `json:"total"`
-}
 
 // Sites returns every counted site, most viewed first.
 func (db *DB) Sites(ctx context.Context) ([]string, error) {
@@ -37,66 +36,45 @@ func (db *DB) Sites(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// Likes returns a site's total likes as of the last flush.
-func (db *DB) Likes(ctx context.Context, site string) (int64, error) {
-	var n int64
-	if err := db.read.QueryRowContext(ctx, `/* dashboard: likes */
-		SELECT COALESCE(SUM(likes), 0) FROM view_counts WHERE site = ?`, site).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sum likes: %w", err)
-	}
-	return n, nil
-}
-
-// TypeTotals are a site's counts by type.
-type TypeTotals map[string]Totals
-
-// Sum adds up all types.
-func (tt TypeTotals) Sum() Totals {
-	var s Totals
-	for _, t := range tt {
-		s.Unique += t.Unique
-		s.Total += t.Total
-	}
-	return s
-}
-
-// Current returns a site's cumulative counts by type as of the last flush, and its item count.
-func (db *DB) Current(ctx context.Context, site string) (TypeTotals, int, error) {
+// Site returns a site's cumulative counts by type, its item count and its likes, as of the
+// last flush.
+func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: current totals */
-		SELECT type, SUM(unique_views), SUM(total_views), COUNT(*) FROM view_counts WHERE site = ? GROUP BY type`, site)
+		SELECT type, SUM(unique_views), SUM(total_views), SUM(likes), COUNT(*) FROM view_counts WHERE site = ? GROUP BY type`, site)
 	if err != nil {
-		return nil, 0, fmt.Errorf("current totals: %w", err)
+		return report.Site{}, fmt.Errorf("current totals: %w", err)
 	}
 	defer rows.Close()
-	out := TypeTotals{}
-	items := 0
+	out := report.Site{ByType: report.TypeTotals{}}
 	for rows.Next() {
 		var typ string
-		var t Totals
+		var t report.Totals
+		var likes int64
 		var n int
-		if err := rows.Scan(&typ, &t.Unique, &t.Total, &n); err != nil {
-			return nil, 0, fmt.Errorf("current totals: %w", err)
+		if err := rows.Scan(&typ, &t.Unique, &t.Total, &likes, &n); err != nil {
+			return report.Site{}, fmt.Errorf("current totals: %w", err)
 		}
-		out[typ] = t
-		items += n
+		out.ByType[typ] = t
+		out.Items += n
+		out.Likes += likes
 	}
-	return out, items, rows.Err()
+	return out, rows.Err()
 }
 
 // SnapshotTotals returns a site's cumulative counts by type at the end of date; empty if no
 // snapshot of that day exists (before tally counted anything, for one).
-func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (TypeTotals, error) {
+func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: snapshot totals */
 		SELECT type, unique_views_snapshot, total_views_snapshot FROM view_totals_daily
-		WHERE site = ? AND date = ?`, site, date.UTC().Format(time.DateOnly))
+		WHERE site = ? AND date = ?`, site, session.FormatDay(date))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot totals: %w", err)
 	}
 	defer rows.Close()
-	out := TypeTotals{}
+	out := report.TypeTotals{}
 	for rows.Next() {
 		var typ string
-		var t Totals
+		var t report.Totals
 		if err := rows.Scan(&typ, &t.Unique, &t.Total); err != nil {
 			return nil, fmt.Errorf("snapshot totals: %w", err)
 		}
@@ -105,19 +83,12 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 	return out, rows.Err()
 }
 
-// DayPoint is the cumulative counts at the end of one day.
-type DayPoint struct {
-	Date   string
-	Totals Totals
-	Known  bool // a snapshot of that day exists
-}
-
 // SiteSeries returns a site's cumulative counts at the end of each day from first to last.
-func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time) ([]DayPoint, error) {
+func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: series */
 		SELECT date, SUM(unique_views_snapshot), SUM(total_views_snapshot) FROM view_totals_daily
 		WHERE site = ? AND date BETWEEN ? AND ? GROUP BY date`,
-		site, first.Format(time.DateOnly), last.Format(time.DateOnly))
+		site, session.FormatDay(first), session.FormatDay(last))
 	if err != nil {
 		return nil, fmt.Errorf("site series: %w", err)
 	}
@@ -125,11 +96,11 @@ func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time
 }
 
 // ItemSeries returns one item's cumulative counts at the end of each day from first to last.
-func (db *DB) ItemSeries(ctx context.Context, site, typ, slug string, first, last time.Time) ([]DayPoint, error) {
+func (db *DB) ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: item trend */
 		SELECT date, unique_views_snapshot, total_views_snapshot FROM view_counts_daily
 		WHERE site = ? AND type = ? AND slug = ? AND date BETWEEN ? AND ?`,
-		site, typ, slug, first.Format(time.DateOnly), last.Format(time.DateOnly))
+		it.Site, it.Type, it.Slug, session.FormatDay(first), session.FormatDay(last))
 	if err != nil {
 		return nil, fmt.Errorf("item series: %w", err)
 	}
@@ -137,12 +108,12 @@ func (db *DB) ItemSeries(ctx context.Context, site, typ, slug string, first, las
 }
 
 // fillDays reads (date, unique, total) rows into one point per day, marking missing days.
-func fillDays(rows *sql.Rows, first, last time.Time) ([]DayPoint, error) {
+func fillDays(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) {
 	defer rows.Close()
-	byDate := map[string]Totals{}
+	byDate := map[string]report.Totals{}
 	for rows.Next() {
 		var d string
-		var t Totals
+		var t report.Totals
 		if err := rows.Scan(&d, &t.Unique, &t.Total); err != nil {
 			return nil, fmt.Errorf("series: %w", err)
 		}
@@ -151,36 +122,16 @@ func fillDays(rows *sql.Rows, first, last time.Time) ([]DayPoint, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
-	var out []DayPoint
+	var out []report.DayPoint
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-		key := d.Format(time.DateOnly)
+		key := session.FormatDay(d)
 		t, ok := byDate[key]
-		out = append(out, DayPoint{Date: key, Totals: t, Known: ok})
+		out = append(out, report.DayPoint{Date: key, Totals: t, Known: ok})
 	}
 	return out, nil
 }
 
-// ItemRow is one line of the dashboard's item table.
-type ItemRow struct {
-	Site         string `json:"site"`
-	Type         string `json:"type"`
-	Slug         string `json:"slug"`
-	Unique       int64  `json:"unique"`
-	Total        int64  `json:"total"`
-	Recent       int64  `json:"last_7_days"`
-	LastSyncedAt string `json:"last_synced_at"`
-}
-
-// ItemQuery selects a page of the item table.
-type ItemQuery struct {
-	Site        string
-	Search      string    // substring of type or slug, case-insensitive
-	Sort        string    // "total" (default), "unique" or "recent"
-	Offset      int       // rows to skip
-	Limit       int       // rows to return
-	RecentSince time.Time // "last 7 days" counts views after the end of this day
-}
-
+// itemOrder is the ORDER BY of each of report.Sorts.
 var itemOrder = map[string]string{
 	"total":  "v.total_views DESC, v.unique_views DESC",
 	"unique": "v.unique_views DESC, v.total_views DESC",
@@ -188,10 +139,10 @@ var itemOrder = map[string]string{
 }
 
 // Items returns one page of a site's items and how many items match in all.
-func (db *DB) Items(ctx context.Context, q ItemQuery) ([]ItemRow, int, error) {
+func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
 	order, ok := itemOrder[q.Sort]
 	if !ok {
-		order = itemOrder["total"]
+		order = itemOrder[report.Sorts[0]]
 	}
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
 	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')`
@@ -203,20 +154,24 @@ func (db *DB) Items(ctx context.Context, q ItemQuery) ([]ItemRow, int, error) {
 	// Sort and cut the page first, then look up the 7-day baseline of just those rows: joining
 	// every item to the daily table before sorting costs a hundred times more.
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: items */
-		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views,
+		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
 		       MAX(0, v.total_views - COALESCE(d.total_views_snapshot, 0)), v.last_synced_at
 		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+`, v.type, v.slug LIMIT ?4 OFFSET ?5) v
 		LEFT JOIN view_counts_daily d
 		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = ?3
-		ORDER BY `+order+`, v.type, v.slug`, q.Site, like, q.RecentSince.Format(time.DateOnly), q.Limit, q.Offset)
+		ORDER BY `+order+`, v.type, v.slug`, q.Site, like, session.FormatDay(q.RecentSince), q.Limit, q.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
 	defer rows.Close()
-	out := []ItemRow{}
+	out := []report.Item{}
 	for rows.Next() {
-		var r ItemRow
-		if err := rows.Scan(&r.Site, &r.Type, &r.Slug, &r.Unique, &r.Total, &r.Recent, &r.LastSyncedAt); err != nil {
+		var r report.Item
+		var synced string
+		if err := rows.Scan(&r.Site, &r.Type, &r.Slug, &r.Unique, &r.Total, &r.Likes, &r.Recent, &synced); err != nil {
+			return nil, 0, fmt.Errorf("list items: %w", err)
+		}
+		if r.LastSyncedAt, err = parseTime(synced); err != nil {
 			return nil, 0, fmt.Errorf("list items: %w", err)
 		}
 		out = append(out, r)
@@ -229,13 +184,17 @@ func escapeLike(s string) string {
 }
 
 // Item returns one item's row; ok is false if it was never flushed.
-func (db *DB) Item(ctx context.Context, site, typ, slug string) (ItemRow, bool, error) {
-	r := ItemRow{Site: site, Type: typ, Slug: slug}
+func (db *DB) Item(ctx context.Context, it item.Item) (report.Item, bool, error) {
+	r := report.Item{Site: it.Site, Type: it.Type, Slug: it.Slug}
+	var synced string
 	err := db.read.QueryRowContext(ctx, `/* dashboard: item */
-		SELECT unique_views, total_views, last_synced_at FROM view_counts WHERE site = ? AND type = ? AND slug = ?`,
-		site, typ, slug).Scan(&r.Unique, &r.Total, &r.LastSyncedAt)
-	if err == sql.ErrNoRows {
+		SELECT unique_views, total_views, likes, last_synced_at FROM view_counts WHERE site = ? AND type = ? AND slug = ?`,
+		it.Site, it.Type, it.Slug).Scan(&r.Unique, &r.Total, &r.Likes, &synced)
+	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
+	}
+	if err == nil {
+		r.LastSyncedAt, err = parseTime(synced)
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("read item: %w", err)

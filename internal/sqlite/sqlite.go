@@ -99,8 +99,13 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// timestamp is how times are stored: RFC 3339 in UTC, to the second, so they sort as text.
 func (db *DB) timestamp() string {
 	return db.now().UTC().Format(time.RFC3339)
+}
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339, s)
 }
 
 // BackupTo writes a consistent, compacted copy of the read model to path (VACUUM INTO), while

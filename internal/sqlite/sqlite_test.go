@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
 )
 
 func newTestDB(t *testing.T) (*DB, string) {
@@ -80,13 +81,13 @@ func TestTop(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		f    TopFilter
+		f    report.TopFilter
 		want string
 	}{
-		{TopFilter{Limit: 10}, "[/about two three one]"},
-		{TopFilter{Site: "a.com", Type: "blog", Limit: 10}, "[two one]"},
-		{TopFilter{Type: "blog", Limit: 2}, "[two three]"},
-		{TopFilter{Site: "c.com", Limit: 10}, "[]"},
+		{report.TopFilter{Limit: 10}, "[/about two three one]"},
+		{report.TopFilter{Site: "a.com", Type: "blog", Limit: 10}, "[two one]"},
+		{report.TopFilter{Type: "blog", Limit: 2}, "[two three]"},
+		{report.TopFilter{Site: "c.com", Limit: 10}, "[]"},
 	}
 	for _, tt := range tests {
 		items, err := db.Top(ctx, tt.f)
@@ -101,7 +102,7 @@ func TestTop(t *testing.T) {
 			t.Errorf("Top(%+v) = %s, want %s", tt.f, got, tt.want)
 		}
 	}
-	items, _ := db.Top(ctx, TopFilter{Site: "a.com", Type: "blog", Limit: 10})
+	items, _ := db.Top(ctx, report.TopFilter{Site: "a.com", Type: "blog", Limit: 10})
 	if items[1].Unique != 6 || items[1].Total != 11 {
 		t.Errorf("upsert added instead of overwriting: %+v", items[1])
 	}
@@ -114,7 +115,7 @@ func TestReadOnlyOpenReadsExistingDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if _, err := ro.Top(context.Background(), TopFilter{Limit: 1}); err != nil {
+	if _, err := ro.Top(context.Background(), report.TopFilter{Limit: 1}); err != nil {
 		t.Errorf("read-only Top: %v", err)
 	}
 }

@@ -1,5 +1,6 @@
 // Package top serves GET /api/top: the most viewed items, from the read model. It is read-side
-// code, kept out of the beacon path so that path never loads SQLite.
+// code, kept out of the beacon path so that path never loads the read model, and it imports no
+// store: the read model comes in as a Lister.
 package top
 
 import (
@@ -8,14 +9,15 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/sites"
-	"github.com/tallyhq/tally/internal/sqlite"
 )
 
 // Lister is the read model as the top list needs it.
 type Lister interface {
-	Top(ctx context.Context, f sqlite.TopFilter) ([]sqlite.TopItem, error)
+	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
 }
 
 // MaxLimit bounds ?limit= so one request cannot ask for the whole table.
@@ -39,34 +41,53 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("OPTIONS /api/top", h.sites.Preflight)
 }
 
+type topItem struct {
+	Site   string `json:"site"`
+	Type   string `json:"type"`
+	Slug   string `json:"slug"`
+	Unique int64  `json:"unique"`
+	Total  int64  `json:"total"`
+	Likes  int64  `json:"likes"`
+}
+
 type response struct {
-	Items []sqlite.TopItem `json:"items"`
+	Items []topItem `json:"items"`
 }
 
 // top handles GET /api/top?site=&type=&limit=&by=views|likes. Counts are as of the last flush.
 func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 	h.sites.CORS(w, r)
+	items, err := h.list(r)
+	if err != nil {
+		if jsonhttp.Fail(w, err) == http.StatusServiceUnavailable {
+			h.log.Error("top list", "err", err)
+		}
+		return
+	}
+	resp := response{Items: make([]topItem, len(items))}
+	for i, it := range items {
+		resp.Items[i] = topItem{Site: it.Site, Type: it.Type, Slug: it.Slug, Unique: it.Unique, Total: it.Total, Likes: it.Likes}
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	jsonhttp.Write(w, http.StatusOK, resp)
+}
+
+func (h *Handler) list(r *http.Request) ([]report.TopItem, error) {
 	q := r.URL.Query()
-	limit := 10
+	f := report.TopFilter{Site: item.NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: 10, By: q.Get("by")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			jsonhttp.Error(w, http.StatusBadRequest, "limit must be a number from 1 to 100")
-			return
+			return nil, jsonhttp.Errorf(jsonhttp.Invalid, "limit must be a number from 1 to %d", MaxLimit)
 		}
-		limit = n
+		f.Limit = n
 	}
-	by := q.Get("by")
-	if by != "" && by != "views" && by != "likes" {
-		jsonhttp.Error(w, http.StatusBadRequest, "by must be views or likes")
-		return
+	if f.By != "" && f.By != report.ByViews && f.By != report.ByLikes {
+		return nil, jsonhttp.Errorf(jsonhttp.Invalid, "by must be views or likes")
 	}
-	items, err := h.db.Top(r.Context(), sqlite.TopFilter{Site: sites.Normalize(q.Get("site")), Type: q.Get("type"), Limit: limit, By: by})
+	items, err := h.db.Top(r.Context(), f)
 	if err != nil {
-		h.log.Error("top list", "err", err)
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "temporarily unable to read the top list")
-		return
+		return nil, &jsonhttp.Error{Kind: jsonhttp.Unavailable, Msg: "temporarily unable to read the top list", Err: err}
 	}
-	w.Header().Set("Cache-Control", "public, max-age=60")
-	jsonhttp.Write(w, http.StatusOK, response{Items: items})
+	return items, nil
 }

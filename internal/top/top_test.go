@@ -3,38 +3,41 @@ package top
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/sites"
 	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
+// newTestServer serves /api/top over a real read model whose rows rank differently by total,
+// by unique and by likes, so each order gives its own answer.
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "read.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
+	db, _ := storetest.Read(t, sqlite.Options{})
+	row := func(site, typ, slug string, unique, total, likes int64) item.Counted {
+		return item.Counted{Item: item.Item{Site: site, Type: typ, Slug: slug}, Counts: item.Counts{Unique: unique, Total: total, Likes: likes}}
 	}
-	t.Cleanup(func() { db.Close() })
-	row := func(slug string, total int64) item.Counted {
-		return item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: slug}, Counts: item.Counts{Unique: total, Total: total}}
+	rows := []item.Counted{
+		row("example.com", "blog", "most-total", 10, 90, 1),
+		row("example.com", "blog", "most-unique", 50, 60, 0),
+		row("example.com", "blog", "most-liked", 5, 20, 40),
+		row("example.com", "page", "/about", 30, 70, 2),
+		row("other.org", "blog", "elsewhere", 99, 99, 99),
 	}
-	var rows []item.Counted
-	for i, slug := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"} {
-		rows = append(rows, row(slug, int64(i)))
+	for i := range 12 {
+		rows = append(rows, row("example.com", "project", "p"+string(rune('a'+i)), 1, int64(i+1), 0))
 	}
 	if err := db.UpsertCounts(context.Background(), rows); err != nil {
 		t.Fatal(err)
 	}
-	allowed, _ := sites.Parse("example.com")
+	allowed, _ := sites.Parse("example.com,other.org")
 	mux := http.NewServeMux()
-	New(db, allowed, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
+	New(db, allowed, storetest.Log()).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -45,15 +48,20 @@ func TestTop(t *testing.T) {
 	tests := []struct {
 		query  string
 		status int
-		first  string
-		n      int
+		slugs  string // the answer's slugs in order, or its error
 	}{
-		{"", 200, "l", 10},
-		{"?site=WWW.Example.com&type=blog&limit=3", 200, "l", 3},
-		{"?type=page", 200, "", 0},
-		{"?limit=0", 400, "", 0},
-		{"?limit=101", 400, "", 0},
-		{"?limit=ten", 400, "", 0},
+		{"?site=example.com&limit=4", 200, "most-total /about most-unique most-liked"},
+		{"?site=WWW.Example.com.&type=blog", 200, "most-total most-unique most-liked"},
+		{"?site=example.com&by=likes&limit=3", 200, "most-liked /about most-total"},
+		{"?site=example.com&by=views&limit=1", 200, "most-total"},
+		{"?limit=1", 200, "elsewhere"},
+		{"?site=example.com&type=project&limit=2", 200, "pl pk"},
+		{"?site=example.com", 200, "most-total /about most-unique most-liked pl pk pj pi ph pg"},
+		{"?type=nope", 200, ""},
+		{"?limit=0", 400, "limit must be a number from 1 to 100"},
+		{"?limit=101", 400, "limit must be a number from 1 to 100"},
+		{"?limit=ten", 400, "limit must be a number from 1 to 100"},
+		{"?by=unique", 400, "by must be views or likes"},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/top"+tt.query, nil)
@@ -62,21 +70,52 @@ func TestTop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body struct{ Items []sqlite.TopItem }
+		var body struct {
+			Items []struct {
+				Site, Type, Slug     string
+				Unique, Total, Likes int64
+			}
+			Error string
+		}
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.status {
 			t.Errorf("%s: status %d, want %d", tt.query, resp.StatusCode, tt.status)
 			continue
 		}
-		if tt.status != 200 {
-			continue
+		got := body.Error
+		if tt.status == 200 {
+			var slugs []string
+			for _, it := range body.Items {
+				slugs = append(slugs, it.Slug)
+			}
+			got = strings.Join(slugs, " ")
 		}
-		if len(body.Items) != tt.n || (tt.n > 0 && body.Items[0].Slug != tt.first) {
-			t.Errorf("%s: %d items starting %+v, want %d starting %q", tt.query, len(body.Items), body.Items, tt.n, tt.first)
+		if got != tt.slugs {
+			t.Errorf("%s: %q, want %q", tt.query, got, tt.slugs)
 		}
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://example.com" {
 			t.Errorf("%s: Allow-Origin %q", tt.query, got)
+		}
+	}
+}
+
+func TestTopItemFields(t *testing.T) {
+	srv := newTestServer(t)
+	resp, err := http.Get(srv.URL + "/api/top?site=example.com&limit=1&by=likes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string][]map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	want := map[string]any{"site": "example.com", "type": "blog", "slug": "most-liked", "unique": 5.0, "total": 20.0, "likes": 40.0}
+	if len(body["items"]) != 1 || len(body["items"][0]) != len(want) {
+		t.Fatalf("items = %v, want one item with exactly %v", body["items"], want)
+	}
+	for k, v := range want {
+		if body["items"][0][k] != v {
+			t.Errorf("%s = %v, want %v", k, body["items"][0][k], v)
 		}
 	}
 }

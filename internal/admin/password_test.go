@@ -1,4 +1,4 @@
-package ops
+package admin
 
 import (
 	"os"
@@ -40,7 +40,7 @@ func TestPasswordFile(t *testing.T) {
 	if err := SetPassword(dir, strings.Repeat("x", 73)); err == nil {
 		t.Error("a password past bcrypt's 72 bytes was accepted")
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(dir, PasswordFile+".*"))
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}

@@ -1,0 +1,127 @@
+// Package datadir knows the data directory: what files it holds, how its stores are opened
+// (with one clear error when a running server holds them), and what a backup of it contains.
+// It is wiring, like cmd/tally: only cmd/tally imports it, since it knows both models.
+//
+//	write.db     the write model (bbolt); one process at a time
+//	read.db      the read model (SQLite), with -wal and -shm beside it
+//	salt         the generated secret salt (internal/session), mode 0600
+//	salts/       the daily salts of --salt-rotation daily
+//	admin.hash   the bcrypt hash of the admin password (internal/admin), mode 0600
+//	server.url   where the running server listens, for tally backup; removed on shutdown
+package datadir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/atomicfile"
+	"github.com/tallyhq/tally/internal/backup"
+	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/sqlite"
+)
+
+// Files of the data directory.
+const (
+	WriteModel = "write.db"
+	ReadModel  = "read.db"
+	ServerURL  = "server.url"
+)
+
+// ErrInUse means a running tally server holds the data directory.
+var ErrInUse = errors.New("in use by a running tally server")
+
+// lockWait is how long a command waits for the write model's lock before saying the directory
+// is in use: long enough for a server that is just stopping, short enough never to hang.
+const lockWait = 2 * time.Second
+
+// Create makes the data directory (mode 0700) if it does not exist.
+func Create(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	return nil
+}
+
+// OpenWrite opens the write model of dir. If a running server holds it, the error wraps
+// ErrInUse and names the directory.
+func OpenWrite(dir string, opts bolt.Options) (*bolt.Store, error) {
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = lockWait
+	}
+	w, err := bolt.Open(filepath.Join(dir, WriteModel), opts)
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, fmt.Errorf("the data directory %s is %w", dir, ErrInUse)
+	}
+	return w, err
+}
+
+// OpenRead opens the read model of dir, creating and migrating it unless opts.ReadOnly; a
+// read-only open of a directory without one says so.
+func OpenRead(ctx context.Context, dir string, opts sqlite.Options) (*sqlite.DB, error) {
+	path := filepath.Join(dir, ReadModel)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, dir)
+		}
+	}
+	return sqlite.Open(ctx, path, opts)
+}
+
+// OpenBoth opens both stores of dir for a one-off job.
+func OpenBoth(ctx context.Context, dir string) (*bolt.Store, *sqlite.DB, error) {
+	w, err := OpenWrite(dir, bolt.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := OpenRead(ctx, dir, sqlite.Options{})
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	return w, r, nil
+}
+
+// BackupParts lists what a backup of dir holds, read model first: a restore then flushes every
+// item again, which makes the read model match the write model whatever moment each was copied.
+func BackupParts(dir string, read *sqlite.DB, write *bolt.Store) []backup.Part {
+	return []backup.Part{
+		{Name: ReadModel, Write: read.BackupTo},
+		{Name: WriteModel, Write: write.BackupTo},
+		{Name: session.SaltFile, Write: backup.CopyFile(filepath.Join(dir, session.SaltFile)), Optional: true},
+		{Name: admin.PasswordFile, Write: backup.CopyFile(filepath.Join(dir, admin.PasswordFile)), Optional: true},
+	}
+}
+
+// partNames are the files a restore puts back: the names of BackupParts.
+func partNames() []string {
+	var names []string
+	for _, p := range BackupParts("", nil, nil) {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// NoteServer records where the running server listens, for tally backup.
+func NoteServer(dir, url string) error {
+	return atomicfile.Write(filepath.Join(dir, ServerURL), []byte(url+"\n"))
+}
+
+// ForgetServer removes the note of NoteServer, at shutdown.
+func ForgetServer(dir string) { os.Remove(filepath.Join(dir, ServerURL)) }
+
+// Server returns where the server holding dir listens.
+func Server(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ServerURL))
+	if err != nil {
+		return "", fmt.Errorf("a server holds %s but its address is unknown: give --server http://HOST:PORT", dir)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

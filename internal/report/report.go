@@ -1,0 +1,86 @@
+// Package report names what the read side answers with: top lists, totals, daily series and
+// the dashboard's item table. It is storage-neutral, as internal/item is for the write side:
+// every read model returns these types, and every handler turns them into its own JSON.
+package report
+
+import (
+	"slices"
+	"time"
+)
+
+// Totals are summed counts.
+type Totals struct {
+	Unique int64
+	Total  int64
+}
+
+// TypeTotals are a site's counts by type.
+type TypeTotals map[string]Totals
+
+// Sum adds up all types.
+func (tt TypeTotals) Sum() Totals {
+	var s Totals
+	for _, t := range tt {
+		s.Unique += t.Unique
+		s.Total += t.Total
+	}
+	return s
+}
+
+// Site is a site's cumulative state as of the last flush.
+type Site struct {
+	ByType TypeTotals
+	Items  int
+	Likes  int64
+}
+
+// DayPoint is the cumulative counts at the end of one day.
+type DayPoint struct {
+	Date   string // YYYY-MM-DD, UTC
+	Totals Totals
+	Known  bool // a snapshot of that day exists
+}
+
+// TopFilter selects the rows of a top list. Empty fields match everything.
+type TopFilter struct {
+	Site  string
+	Type  string
+	Limit int
+	By    string // ByViews (default) or ByLikes
+}
+
+// Orders of a top list.
+const (
+	ByViews = "views"
+	ByLikes = "likes"
+)
+
+// TopItem is one row of a top list.
+type TopItem struct {
+	Site, Type, Slug     string
+	Unique, Total, Likes int64
+}
+
+// Item is one line of the dashboard's item table.
+type Item struct {
+	Site, Type, Slug     string
+	Unique, Total, Likes int64
+	Recent               int64     // views since the end of ItemQuery.RecentSince
+	LastSyncedAt         time.Time // when a flush last wrote it
+}
+
+// Sorts of the item table; the first is the default.
+var Sorts = []string{"total", "unique", "recent"}
+
+// ValidSort reports whether s is one of Sorts.
+func ValidSort(s string) bool { return slices.Contains(Sorts, s) }
+
+// ItemQuery selects a page of the item table.
+type ItemQuery struct {
+	Site        string
+	Search      string    // substring of type or slug, case-insensitive
+	Sort        string    // one of Sorts; empty means the first
+	Offset      int       // rows to skip
+	Limit       int       // rows to return; negative for all
+	RecentSince time.Time // "last 7 days" counts views after the end of this day
+}

@@ -1,0 +1,70 @@
+// Package server runs tally's HTTP server: the timeouts that keep slow clients from holding
+// connections, an error log that never names a client address, and a graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"time"
+)
+
+// Server is a listening HTTP server.
+type Server struct {
+	http *http.Server
+	ln   net.Listener
+	errc chan error
+}
+
+// Listen starts serving h on addr ("127.0.0.1:0" picks a free port).
+func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s := &Server{ln: ln, errc: make(chan error, 1), http: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          newErrorLog(log),
+	}}
+	go func() { s.errc <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// URL is the base URL the server answers on.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Shutdown stops accepting connections and waits for requests in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := s.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
+	}
+	if err := <-s.errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// clientAddr matches the peer addresses net/http puts in its error messages ("http: panic
+// serving 203.0.113.7:51234"), which must not reach the log.
+var clientAddr = regexp.MustCompile(`\[?[0-9a-fA-F:.]*[0-9a-fA-F]\]?:\d+`)
+
+// redactingWriter turns net/http's error log lines into slog records without client addresses.
+type redactingWriter struct{ log *slog.Logger }
+
+func newErrorLog(l *slog.Logger) *log.Logger { return log.New(redactingWriter{l}, "", 0) }
+
+func (w redactingWriter) Write(p []byte) (int, error) {
+	msg := clientAddr.ReplaceAllString(string(p), "[client]")
+	w.log.Warn("http server", "msg", msg)
+	return len(p), nil
+}
