@@ -86,18 +86,7 @@ func TestReadModelLockedDuringFlush(t *testing.T) {
 	for i := range 4 {
 		app.beacon(t, fmt.Sprintf("https://example.com/blogs/p%d", i%2), fmt.Sprintf("198.51.100.%d", i), chromeUA)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockReadModel(t, dir)
 	if code, body := app.admin(t, "/ops/api/flush", testPassword); code != http.StatusServiceUnavailable {
 		t.Errorf("flush with the read model locked: %d %s, want 503", code, body)
 	}
@@ -110,8 +99,7 @@ func TestReadModelLockedDuringFlush(t *testing.T) {
 	if got := metric(t, app, "tally_dirty_items"); got != 2 {
 		t.Errorf("dirty items after the failed flush = %v, want 2", got)
 	}
-	conn.ExecContext(context.Background(), "ROLLBACK")
-	conn.Close()
+	unlock()
 
 	if code, _ := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
 		t.Fatalf("flush after recovery: %d", code)
@@ -217,24 +205,11 @@ func TestShutdownNotHeldByStuckFlush(t *testing.T) {
 	dir := t.TempDir()
 	app := newTestApp(t, dir, "--flush-schedule", "@every 1s", "--shutdown-timeout", "1s")
 	app.beacon(t, "https://example.com/blogs/stuck", "198.51.100.1", chromeUA)
-	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	defer lockReadModel(t, dir)()
 	time.Sleep(1500 * time.Millisecond) // the cron's flush has started and waits for the lock
 
 	start := time.Now()
-	err = app.Main.Close()
+	err := app.Main.Close()
 	took := time.Since(start)
 	app.Main.server = nil
 	if took > 2500*time.Millisecond {
@@ -242,5 +217,27 @@ func TestShutdownNotHeldByStuckFlush(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "final flush") {
 		t.Errorf("Close: %v, want the final flush's failure reported", err)
+	}
+}
+
+// lockReadModel takes SQLite's write lock on dir's read model from another connection, as
+// another process would, and returns the function that releases it.
+func lockReadModel(t *testing.T, dir string) (unlock func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		db.Close()
 	}
 }

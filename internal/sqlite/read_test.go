@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
+)
+
+// The dashboard's queries, each with fixtures in which every behaviour under test gives a
+// different answer: unique and total rank items differently, likes differently again.
+
+var day0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+func counted(site, typ, slug string, unique, total, likes int64) item.Counted {
+	return item.Counted{Item: item.Item{Site: site, Type: typ, Slug: slug}, Counts: item.Counts{Unique: unique, Total: total, Likes: likes}}
+}
+
+// seedDays writes snapshots of days day0..day0+2 and summarises them; b has no row on day 1.
+func seedDays(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	days := [][]item.Counted{
+		{counted("a.com", "blog", "a", 1, 2, 0), counted("a.com", "blog", "b", 1, 1, 0), counted("a.com", "page", "/x", 5, 5, 0)},
+		{counted("a.com", "blog", "a", 3, 6, 0), counted("a.com", "page", "/x", 5, 7, 0)},
+		{counted("a.com", "blog", "a", 4, 9, 0), counted("a.com", "blog", "b", 2, 4, 0), counted("a.com", "page", "/x", 6, 8, 0), counted("b.com", "blog", "z", 1, 1, 0)},
+	}
+	for i, rows := range days {
+		d := day0.AddDate(0, 0, i)
+		if err := db.UpsertDaily(ctx, d, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SummarizeDay(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSiteAndSites(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	if err := db.UpsertCounts(ctx, []item.Counted{
+		counted("a.com", "blog", "a", 4, 9, 3), counted("a.com", "blog", "b", 2, 4, 1), counted("a.com", "page", "/x", 6, 8, 0),
+		counted("b.com", "blog", "z", 100, 100, 7),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sites, err := db.Sites(ctx)
+	if err != nil || strings.Join(sites, " ") != "b.com a.com" {
+		t.Errorf("Sites = %v %v, want b.com (100 views) before a.com (21)", sites, err)
+	}
+	s, err := db.Site(ctx, "a.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := report.Site{ByType: report.TypeTotals{"blog": {Unique: 6, Total: 13}, "page": {Unique: 6, Total: 8}}, Items: 3, Likes: 4}
+	if fmt.Sprint(s) != fmt.Sprint(want) || s.ByType.Sum() != (report.Totals{Unique: 12, Total: 21}) {
+		t.Errorf("Site(a.com) = %+v, want %+v", s, want)
+	}
+	if s, err := db.Site(ctx, "none.com"); err != nil || s.Items != 0 || len(s.ByType) != 0 {
+		t.Errorf("Site of an unknown site = %+v %v", s, err)
+	}
+}
+
+func TestSeries(t *testing.T) {
+	db, _ := newTestDB(t)
+	seedDays(t, db)
+	ctx := context.Background()
+	pts, err := db.SiteSeries(ctx, "a.com", day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pts {
+		got = append(got, fmt.Sprintf("%s:%v:%d/%d", p.Date, p.Known, p.Totals.Unique, p.Totals.Total))
+	}
+	want := "2026-11-19:false:0/0 2026-11-20:true:7/8 2026-11-21:true:8/13 2026-11-22:true:12/21 2026-11-23:false:0/0"
+	if strings.Join(got, " ") != want {
+		t.Errorf("SiteSeries = %s\nwant        %s", strings.Join(got, " "), want)
+	}
+	pts, err = db.ItemSeries(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "b"}, day0, day0.AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, p := range pts {
+		got = append(got, fmt.Sprintf("%v:%d", p.Known, p.Totals.Total))
+	}
+	if strings.Join(got, " ") != "true:1 false:0 true:4" {
+		t.Errorf("ItemSeries of b = %v: the day without a row must be marked unknown", got)
+	}
+	tt, err := db.SnapshotTotals(ctx, "a.com", day0.AddDate(0, 0, 1))
+	if err != nil || fmt.Sprint(tt) != fmt.Sprint(report.TypeTotals{"blog": {Unique: 3, Total: 6}, "page": {Unique: 5, Total: 7}}) {
+		t.Errorf("SnapshotTotals = %v %v", tt, err)
+	}
+	last, ok, err := db.LastSnapshot(ctx)
+	if err != nil || !ok || !last.Equal(day0.AddDate(0, 0, 2)) {
+		t.Errorf("LastSnapshot = %v %v %v", last, ok, err)
+	}
+}
+
+func TestItemsQuery(t *testing.T) {
+	db, _ := newTestDB(t)
+	seedDays(t, db)
+	ctx := context.Background()
+	clock := day0.AddDate(0, 0, 3).Add(10 * time.Hour)
+	for i, r := range []item.Counted{ // flushed in this order, a minute apart: "/x" is the most recent
+		counted("a.com", "blog", "a", 4, 12, 1), counted("a.com", "blog", "b", 9, 10, 2), counted("a.com", "blog", "100%_off", 1, 1, 0),
+		counted("a.com", "page", "/x", 6, 11, 0), counted("b.com", "blog", "z", 50, 50, 0),
+	} {
+		db.now = func() time.Time { return clock.Add(time.Duration(i) * time.Minute) }
+		if err := db.UpsertCounts(ctx, []item.Counted{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		q     report.ItemQuery
+		want  string // slug:recent, in order
+		total int
+	}{
+		{report.ItemQuery{Sort: "total"}, "a:3 /x:3 b:6 100%_off:1", 4},
+		{report.ItemQuery{}, "a:3 /x:3 b:6 100%_off:1", 4},
+		{report.ItemQuery{Sort: "unique"}, "b:6 /x:3 a:3 100%_off:1", 4},
+		{report.ItemQuery{Sort: "recent"}, "/x:3 100%_off:1 b:6 a:3", 4},
+		{report.ItemQuery{Sort: "total", Search: "PAGE"}, "/x:3", 1},
+		{report.ItemQuery{Sort: "total", Search: "%"}, "100%_off:1", 1},
+		{report.ItemQuery{Sort: "total", Search: "_"}, "100%_off:1", 1},
+		{report.ItemQuery{Sort: "total", Offset: 1, Limit: 2}, "/x:3 b:6", 4},
+	}
+	for _, tt := range tests {
+		tt.q.Site = "a.com"
+		tt.q.RecentSince = day0.AddDate(0, 0, 2) // views after the end of day 2
+		if tt.q.Limit == 0 {
+			tt.q.Limit = -1
+		}
+		rows, n, err := db.Items(ctx, tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, fmt.Sprintf("%s:%d", r.Slug, r.Recent))
+		}
+		if strings.Join(got, " ") != tt.want || n != tt.total {
+			t.Errorf("Items(%+v) = %v (%d), want %s (%d)", tt.q, got, n, tt.want, tt.total)
+		}
+	}
+	it, ok, err := db.Item(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "b"})
+	if err != nil || !ok || it.Unique != 9 || it.Total != 10 || it.Likes != 2 || !it.LastSyncedAt.Equal(clock.Add(time.Minute)) {
+		t.Errorf("Item(b) = %+v %v %v", it, ok, err)
+	}
+	if _, ok, err := db.Item(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "never"}); ok || err != nil {
+		t.Errorf("Item of an unknown item: ok=%v err=%v", ok, err)
+	}
+}
+
+func TestLastFlush(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	if _, ok, err := db.LastFlush(ctx); ok || err != nil {
+		t.Fatalf("fresh read model: LastFlush ok=%v err=%v", ok, err)
+	}
+	at := time.Date(2026, 11, 24, 12, 15, 0, 0, time.UTC)
+	db.now = func() time.Time { return at }
+	if err := db.RecordFlush(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := db.LastFlush(ctx); !ok || err != nil || !got.Equal(at) {
+		t.Errorf("LastFlush = %v %v %v, want %v", got, ok, err, at)
+	}
+}
