@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/ingest"
+	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/sites"
 )
 
@@ -33,41 +32,36 @@ type Config struct {
 	SessionCap       int // views one session may add to one item per minute; 0 disables
 }
 
-// serveFlags holds the raw flag values before validation.
+// serveFlags binds the flags: plain values straight into the Config, the rest as text that
+// config parses.
 type serveFlags struct {
-	addr, data, trusted, sites, salt, adminPassword string
-	saltRotation                                    string
-	ignorePaths, routes, flushSchedule, snapshotSch string
-	shutdownTimeout                                 time.Duration
-	likeCap                                         int
-	rateLimit                                       float64
-	rateBurst, sessionCap                           int
+	c                                   Config
+	trusted, sites, ignorePaths, routes string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
-	fs.StringVar(&f.data, "data", "./data", "data directory: write model, read model, salt, admin password hash")
+	c := &f.c
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
+	fs.StringVar(&c.DataDir, "data", "./data", "data directory: write model, read model, salt, admin password hash")
 	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For / CF-Connecting-IP is believed")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")
-	fs.StringVar(&f.salt, "salt", "", "secret salt for session ids; empty: generated once and kept in DATA/salt")
-	fs.StringVar(&f.saltRotation, "salt-rotation", "none", "none: one salt kept for good; daily: a new random salt each UTC day, destroyed at 00:30 the next day")
-	fs.StringVar(&f.adminPassword, "admin-password", "", "admin password; empty: generated on first start and printed once")
+	fs.StringVar(&c.Salt, "salt", "", "secret salt for session ids; empty: generated once and kept in DATA/salt")
+	fs.StringVar(&c.SaltRotation, "salt-rotation", "none", "none: one salt kept for good; daily: a new random salt each UTC day, destroyed at 00:30 the next day")
+	fs.StringVar(&c.AdminPassword, "admin-password", "", "admin password; empty: generated on first start and printed once")
 	fs.StringVar(&f.ignorePaths, "ignore-paths", "", "comma-separated path globs never counted, e.g. /drafts/**,/preview-*")
 	fs.StringVar(&f.routes, "routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules PATTERN=TYPE; / is always home, other paths are page")
-	fs.StringVar(&f.flushSchedule, "flush-schedule", "*/15 * * * *", "cron schedule (UTC) of the write → read model flush")
-	fs.StringVar(&f.snapshotSch, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
-	fs.IntVar(&f.likeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
-	fs.Float64Var(&f.rateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
-	fs.IntVar(&f.rateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
-	fs.IntVar(&f.sessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
+	fs.StringVar(&c.FlushSchedule, "flush-schedule", "*/15 * * * *", "cron schedule (UTC) of the write → read model flush")
+	fs.StringVar(&c.SnapshotSchedule, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
+	fs.IntVar(&c.LikeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
+	fs.IntVar(&c.RateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
+	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
 }
 
 // config validates the flags into a Config.
 func (f *serveFlags) config() (Config, error) {
-	c := Config{Addr: f.addr, DataDir: f.data, Salt: f.salt, SaltRotation: f.saltRotation, AdminPassword: f.adminPassword,
-		FlushSchedule: f.flushSchedule, SnapshotSchedule: f.snapshotSch, ShutdownTimeout: f.shutdownTimeout,
-		LikeCap: f.likeCap, RateLimit: f.rateLimit, RateBurst: f.rateBurst, SessionCap: f.sessionCap}
+	c := f.c
 	var err error
 	if c.TrustedProxies, err = clientip.ParseTrusted(f.trusted); err != nil {
 		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
@@ -83,7 +77,7 @@ func (f *serveFlags) config() (Config, error) {
 		return Config{}, fmt.Errorf("--ignore-paths: %w", err)
 	}
 	for name, spec := range map[string]string{"--flush-schedule": c.FlushSchedule, "--snapshot-schedule": c.SnapshotSchedule} {
-		if _, err := cron.ParseStandard(spec); err != nil {
+		if err := schedule.Validate(spec); err != nil {
 			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
 		}
 	}
@@ -92,17 +86,13 @@ func (f *serveFlags) config() (Config, error) {
 		return Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
 	case c.SaltRotation == "daily" && c.Salt != "":
 		return Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
-	}
-	if c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0 {
+	case c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0:
 		return Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")
-	}
-	if c.LikeCap < 1 || c.LikeCap > 255 {
+	case c.LikeCap < 1 || c.LikeCap > 255:
 		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
-	}
-	if c.ShutdownTimeout <= 0 {
+	case c.ShutdownTimeout <= 0:
 		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")
-	}
-	if c.DataDir == "" {
+	case c.DataDir == "":
 		return Config{}, fmt.Errorf("--data must not be empty")
 	}
 	return c, nil

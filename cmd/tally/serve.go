@@ -106,26 +106,18 @@ func (m *Main) URL() string { return m.server.URL() }
 // loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
 // is counted, since an unsalted id could be reversed by anyone who knows an IP.
 func (m *Main) loadSalt() *session.Deriver {
-	d, err := m.deriver()
-	if err != nil {
-		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
-		return nil
-	}
-	return d
-}
-
-func (m *Main) deriver() (*session.Deriver, error) {
 	daily := m.Config.SaltRotation == "daily"
 	d, created, err := session.Load(m.Config.DataDir, m.Config.Salt, daily, m.Now)
 	switch {
 	case err != nil:
+		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
 	case daily:
 		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
 			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
 	case created:
 		m.Log.Info("generated a new secret salt", "file", filepath.Join(m.Config.DataDir, session.SaltFile))
 	}
-	return d, err
+	return d
 }
 
 // ensurePassword stores --admin-password, or on first start generates one and prints it once.

@@ -135,17 +135,23 @@ func (h *Handler) apiSeries(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// parseItemsQuery is parseViewQuery with the site picked: the one asked for, else the most
+// viewed.
+func (h *Handler) parseItemsQuery(r *http.Request) (viewQuery, error) {
+	v, err := parseViewQuery(r)
+	if err == nil {
+		v.Site, _, err = h.pickSite(r.Context(), v.Site)
+	}
+	return v, err
+}
+
 // apiItems handles GET /ops/api/items?site=&sort=total|unique|recent&q=&page=.
 func (h *Handler) apiItems(w http.ResponseWriter, r *http.Request) error {
-	v, err := parseViewQuery(r)
+	v, err := h.parseItemsQuery(r)
 	if err != nil {
 		return err
 	}
-	site, _, err := h.pickSite(r.Context(), v.Site)
-	if err != nil {
-		return err
-	}
-	page, err := h.items(r, site, v)
+	page, err := h.items(r, v.Site, v)
 	if err != nil {
 		return err
 	}
@@ -172,14 +178,11 @@ func (h *Handler) apiTrend(w http.ResponseWriter, r *http.Request) error {
 
 // exportItems handles GET /ops/api/export/items.csv?site=&sort=&q=: every matching item.
 func (h *Handler) exportItems(w http.ResponseWriter, r *http.Request) error {
-	v, err := parseViewQuery(r)
+	v, err := h.parseItemsQuery(r)
 	if err != nil {
 		return err
 	}
-	site, _, err := h.pickSite(r.Context(), v.Site)
-	if err != nil {
-		return err
-	}
+	site := v.Site
 	rows, _, err := h.cfg.Read.Items(r.Context(), report.ItemQuery{Site: site, Search: v.Q, Sort: v.Sort,
 		Limit: -1, RecentSince: h.today().AddDate(0, 0, -recentDays)})
 	if err != nil {
