@@ -430,11 +430,11 @@ func TestEnvironmentFlags(t *testing.T) {
 	if err := parseFlags(fs, []string{"--data", "/flag/data"}, getenv); err != nil {
 		t.Fatal(err)
 	}
-	if f.addr != "127.0.0.1:9999" || f.trusted != "10.0.0.0/8" {
-		t.Errorf("environment not applied: addr=%q trusted=%q", f.addr, f.trusted)
+	if f.c.Addr != "127.0.0.1:9999" || f.trusted != "10.0.0.0/8" {
+		t.Errorf("environment not applied: addr=%q trusted=%q", f.c.Addr, f.trusted)
 	}
-	if f.data != "/flag/data" {
-		t.Errorf("data = %q; a flag on the command line must win over TALLY_DATA", f.data)
+	if f.c.DataDir != "/flag/data" {
+		t.Errorf("data = %q; a flag on the command line must win over TALLY_DATA", f.c.DataDir)
 	}
 
 	vars = map[string]string{"TALLY_SHUTDOWN_TIMEOUT": "soon"}

@@ -11,7 +11,7 @@ import (
 // Fetch asks the running tally server at baseURL for a consistent backup (the admin API's
 // backup endpoint, with HTTP Basic credentials) and unpacks it into dest.
 func Fetch(ctx context.Context, baseURL, user, password, dest string) (Manifest, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(baseURL, "/")+"/ops/api/backup", nil)
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(baseURL, "/")+"/ops/api/backup", nil)
 	if err != nil {
 		return Manifest{}, err
 	}

@@ -91,8 +91,10 @@ func (r *Rules) Route(u *url.URL) item.Item {
 var adminPrefixes = []string{"/admin", "/ops", "/api"}
 
 func (r *Rules) pathReason(p string) Reason {
+	// Servers read /API/x, //api/x and /./ops/z as the admin paths they are; so do we.
+	clean := strings.ToLower(path.Clean("/" + p))
 	for _, prefix := range adminPrefixes {
-		if underPrefix(p, prefix) {
+		if underPrefix(clean, prefix) {
 			return AdminPath
 		}
 	}

@@ -78,6 +78,9 @@ func parsePageURL(s string) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, invalid("url must be an absolute http(s) URL")
 	}
+	if !item.ValidHost(u.Hostname()) {
+		return nil, invalid("url's host must be a DNS name or an IP address")
+	}
 	if strings.IndexByte(u.Path, 0) >= 0 {
 		return nil, invalid("url must not contain NUL")
 	}

@@ -182,4 +182,14 @@ func TestPixel(t *testing.T) {
 	if code, _ := get("", "", browserUA); code != 400 {
 		t.Errorf("pixel without url or Referer: %d, want 400", code)
 	}
+	// The attack: another site embeds our pixel, so each of its visitors would be our view.
+	evilUA := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+	code, body = get("?url="+helloURL, "https://evil.example.net/page", evilUA)
+	if code != 200 || !bytes.HasPrefix(body, []byte("GIF89a")) || ts.total(t, hello) != 2 {
+		t.Errorf("pixel embedded in another site: %d, total %d; want the same GIF and no count", code, ts.total(t, hello))
+	}
+	// From the page itself, or another page of the same site, it counts.
+	if code, _ := get("?url="+helloURL, "https://www.blog.example.com/blogs/other", evilUA); code != 200 || ts.total(t, hello) != 3 {
+		t.Errorf("pixel from a page of the same site: %d, total %d, want 3", code, ts.total(t, hello))
+	}
 }

@@ -347,3 +347,16 @@ func TestConcurrentBeaconsAreExact(t *testing.T) {
 		t.Errorf("unique=%d total=%d, want %d and %d", c.Unique, c.Total, visitors, visitors*each)
 	}
 }
+
+// TestFormulaHostsRefused: with --sites empty any host becomes a site, and sites reach CSV
+// exports; a host that is not a DNS name or an address is malformed, not a site.
+func TestFormulaHostsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	for _, u := range []string{`https://=hyperlink("evil.example","x")/blogs/a`, "https://+cmd.example!/x", "https://-x.example/a"} {
+		b, _ := json.Marshal(map[string]string{"url": u})
+		resp, body := ts.send(t, beaconReq{body: string(b)})
+		if resp.StatusCode != 400 || !strings.Contains(body, "DNS name") {
+			t.Errorf("%s: %d %s, want 400", u, resp.StatusCode, body)
+		}
+	}
+}

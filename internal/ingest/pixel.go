@@ -2,6 +2,10 @@ package ingest
 
 import (
 	"net/http"
+	"net/url"
+
+	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/item"
 )
 
 // transparentGIF is the smallest valid 1×1 transparent GIF.
@@ -38,6 +42,15 @@ func (h *Handler) pixelBeacon(w http.ResponseWriter, r *http.Request, endpoint s
 	if err := h.admit(w, r, u); err != nil {
 		return err
 	}
+	// An <img> sends no Origin, but it sends the page it is on as Referer: a pixel for our
+	// page embedded in somebody else's page must not turn their visitors into our views.
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host != "" && item.Site(ref) != item.Site(u) {
+		h.cfg.Metrics.Excluded(endpoint, string(foreignOrigin))
+		return nil
+	}
 	v := h.visitorOf(r)
 	return h.count(&v, endpoint, u, nil)
 }
+
+// foreignOrigin is why a pixel embedded in another site's page is not counted.
+const foreignOrigin classify.Reason = "foreign_origin"

@@ -5,6 +5,7 @@ package item
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -34,6 +35,30 @@ func Site(u *url.URL) string { return NormalizeSite(u.Hostname()) }
 func NormalizeSite(host string) string {
 	h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
 	return strings.TrimPrefix(h, "www.")
+}
+
+// ValidHost reports whether h is a DNS name (letters, digits and hyphens in dot-separated labels
+// of at most 63 bytes, 253 in all, as browsers send even international names) or an IP
+// address. Anything else in a site, such as a spreadsheet formula, is not a site.
+func ValidHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sep cannot appear in a site, type or slug that passed validation, so keys split unambiguously.

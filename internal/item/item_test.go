@@ -2,6 +2,7 @@ package item
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,19 @@ func TestKeyRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseKey([]byte("no-separators")); err == nil {
 		t.Error("ParseKey accepted a key without separators")
+	}
+}
+
+func TestValidHost(t *testing.T) {
+	for h, want := range map[string]bool{
+		"blog.example.com": true, "localhost": true, "xn--bcher-kva.de": true, "example.com.": true,
+		"127.0.0.1": true, "2001:db8::1": true, "my_host.internal": true,
+		`=hyperlink("evil.example","x")`: false, "-evil.com": false, "a..b": false, "": false,
+		"bücher.de": false, "+1.example": false, "@sum(a1)": false, "a b.com": false,
+		strings.Repeat("a", 64) + ".com": false,
+	} {
+		if got := ValidHost(h); got != want {
+			t.Errorf("ValidHost(%q) = %v, want %v", h, got, want)
+		}
 	}
 }

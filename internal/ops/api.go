@@ -248,7 +248,7 @@ func csvRow(cells ...string) []string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// apiBackup handles GET /ops/api/backup: a consistent backup of both stores, the salt and the
+// apiBackup handles POST /ops/api/backup: a consistent backup of both stores, the salt and the
 // password hash, made while the server runs, streamed as a tar (what tally backup unpacks).
 func (h *Handler) apiBackup(w http.ResponseWriter, r *http.Request) error {
 	tmp, err := os.MkdirTemp(h.cfg.DataDir, ".backup-")

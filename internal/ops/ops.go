@@ -90,7 +90,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	api("GET /ops/api/items/trend", h.apiTrend)
 	api("GET /ops/api/export/items.csv", h.exportItems)
 	api("GET /ops/api/export/daily.csv", h.exportDaily)
-	api("GET /ops/api/backup", h.apiBackup)
+	api("POST /ops/api/backup", h.apiBackup)
 
 	// Browsers' cross-site state-changing requests are refused before any handler runs, even
 	// if the browser would attach cached Basic credentials or the session cookie.

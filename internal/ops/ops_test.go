@@ -2,7 +2,9 @@ package ops
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
@@ -34,6 +37,7 @@ type testOps struct {
 	clk     *clock.Fake
 	dir     string
 	flushes atomic.Int32
+	backup  func() // called when a backup is made
 }
 
 const sessionCookie = "tally_session"
@@ -55,6 +59,12 @@ func newTestOps(t testing.TB) *testOps {
 		Jobs: Jobs{
 			Flush:    func(context.Context) (int, error) { to.flushes.Add(1); return 3, nil },
 			Snapshot: func(context.Context, time.Time) (int, error) { return 0, nil },
+			Backup: func(context.Context, string) (backup.Manifest, error) {
+				if to.backup != nil {
+					to.backup()
+				}
+				return backup.Manifest{}, errors.New("no stores in this test")
+			},
 		},
 		PageURL: func(site, typ, slug string) string {
 			if typ == "blog" {
@@ -592,5 +602,51 @@ func TestPeriodValidation(t *testing.T) {
 	apiJSON(t, to, "/ops/api/series?days=30", &r)
 	if s.Days != 30 || len(r.Days) != 30 {
 		t.Errorf("days=30: summary for %d days, series of %d", s.Days, len(r.Days))
+	}
+}
+
+// TestCSVCellsNeutralised: visitors choose slugs (and, before host validation, sites); no cell
+// of an export may start what a spreadsheet reads as a formula, and the file name stays plain.
+func TestCSVCellsNeutralised(t *testing.T) {
+	to := newTestOps(t)
+	var rows []item.Counted
+	for i, slug := range []string{`=HYPERLINK("https://evil.example","x")`, "+1+1", "-2+3", "@SUM(A1)", "\tx", "plain"} {
+		rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: slug}, Counts: item.Counts{Unique: 1, Total: int64(10 - i)}})
+	}
+	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?site=example.com", true)
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records[1:] {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q of %v starts a formula", cell, rec)
+			}
+		}
+	}
+	if records[len(records)-1][2] != "plain" {
+		t.Errorf("a plain slug was changed: %v", records[len(records)-1])
+	}
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="tally-items-example.com.csv"` {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if got := safeFilename(`tally-items-=x"; y.csv`); got != "tally-items-_x___y.csv" {
+		t.Errorf("safeFilename = %q", got)
+	}
+}
+
+// TestBackupNeedsPOST: a cross-site <img src=/ops/api/backup> sends a GET with whatever Basic
+// credentials the browser cached; it must do no work.
+func TestBackupNeedsPOST(t *testing.T) {
+	to := newTestOps(t)
+	backups := 0
+	to.backup = func() { backups++ }
+	resp, _ := get(t, client(), to.url+"/ops/api/backup", true)
+	if resp.StatusCode != http.StatusMethodNotAllowed || backups != 0 {
+		t.Errorf("GET /ops/api/backup: %d, %d backups; want 405 and none", resp.StatusCode, backups)
 	}
 }
