@@ -16,6 +16,7 @@ import (
 // Config is tally serve's configuration, validated once and passed down.
 type Config struct {
 	Addr             string
+	MetricsAddr      string // "": /metrics on Addr, behind the admin's credentials
 	DataDir          string
 	TrustedProxies   *clientip.Resolver
 	Sites            sites.List
@@ -42,6 +43,7 @@ type serveFlags struct {
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	c := &f.c
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address alone, without credentials (empty: on --addr, for the admin only)")
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: write model, read model, salt, admin password hash")
 	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For / CF-Connecting-IP is believed")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"bytes"
 	"context"
 	"database/sql"
@@ -24,7 +25,9 @@ import (
 // metric reads one sample from /metrics; name includes its labels, as Prometheus prints them.
 func metric(t *testing.T, app *testApp, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(app.URL() + "/metrics")
+	req, _ := http.NewRequest("GET", app.URL()+"/metrics", nil)
+	req.SetBasicAuth("admin", testPassword)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,5 +242,53 @@ func lockReadModel(t *testing.T, dir string) (unlock func()) {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		conn.Close()
 		db.Close()
+	}
+}
+
+func basicAuth(password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+password))
+}
+
+// TestMetricsNeedAdmin: /metrics counts exclusions by reason, which would tell a script which
+// trick worked; on the main port it needs the admin's credentials, and --metrics-addr moves it
+// to a listener of its own that serves nothing else.
+func TestMetricsNeedAdmin(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	get := func(base, auth string) int {
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(app.URL(), ""); code != 401 {
+		t.Errorf("/metrics without credentials: %d, want 401", code)
+	}
+	if code := get(app.URL(), basicAuth("wrong-password")); code != 401 {
+		t.Errorf("/metrics with a wrong password: %d, want 401", code)
+	}
+	if code := get(app.URL(), basicAuth(testPassword)); code != 200 {
+		t.Errorf("/metrics with the admin's credentials: %d, want 200", code)
+	}
+
+	own := newTestApp(t, t.TempDir(), "--metrics-addr", "127.0.0.1:0")
+	if code := get(own.URL(), basicAuth(testPassword)); code != 404 {
+		t.Errorf("/metrics on the main port with --metrics-addr: %d, want 404", code)
+	}
+	if code := get(own.Main.metrics.URL(), ""); code != 200 {
+		t.Errorf("/metrics on the metrics listener: %d, want 200", code)
+	}
+	resp, err := http.Get(own.Main.metrics.URL() + "/ops/views")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("the metrics listener serves /ops/views: %d, want 404", resp.StatusCode)
 	}
 }

@@ -52,8 +52,9 @@ type Main struct {
 	write  *bolt.Store
 	read   *sqlite.DB
 	run    schedule.Jobs
-	jobs   *schedule.Scheduler // the cron; Close cancels its runs
-	server *server.Server
+	jobs    *schedule.Scheduler // the cron; Close cancels its runs
+	server  *server.Server
+	metrics *server.Server // with --metrics-addr
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -86,6 +87,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.server, err = server.Listen(m.Config.Addr, m.routes(sessions), m.Log); err != nil {
 		m.closeStores()
 		return err
+	}
+	if m.Config.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Metrics.Handler())
+		if m.metrics, err = server.Listen(m.Config.MetricsAddr, mux, m.Log); err != nil {
+			m.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		m.Log.Info("metrics are served on their own listener", "addr", m.metrics.URL()+"/metrics")
 	}
 	if m.jobs, err = m.run.Start(ctx, m.Config.FlushSchedule, m.Config.SnapshotSchedule); err != nil {
 		m.Close()
@@ -175,7 +185,9 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /metrics", m.Metrics.Handler())
+	if m.Config.MetricsAddr == "" {
+		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
+	}
 	return mux
 }
 
@@ -186,8 +198,10 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
-	if m.server != nil {
-		errs = append(errs, m.server.Shutdown(ctx))
+	for _, srv := range []*server.Server{m.server, m.metrics} {
+		if srv != nil {
+			errs = append(errs, srv.Shutdown(ctx))
+		}
 	}
 	if m.jobs != nil {
 		errs = append(errs, m.jobs.Stop(ctx))

@@ -44,14 +44,14 @@ func (l List) Allowed(site string) bool { return l.Any() || slices.Contains(l.si
 func (l List) String() string { return strings.Join(l.sites, ",") }
 
 // OriginSite returns the site of the request's Origin header: "" and ok without one, and !ok
-// if it is present but unusable ("null", garbage).
+// if it is present but unusable ("null", garbage, a scheme other than http and https).
 func OriginSite(r *http.Request) (site string, ok bool) {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return "", true
 	}
 	u, err := url.Parse(o)
-	if err != nil || u.Hostname() == "" {
+	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", false
 	}
 	return item.Site(u), true

@@ -36,6 +36,11 @@ func TestOriginSite(t *testing.T) {
 		{"", "", true},
 		{"https://www.Example.com", "example.com", true},
 		{"null", "", false},
+		{"http://example.com:8080", "example.com", true},
+		// Same host, but not a web page of it: an extension or a file is not the site.
+		{"chrome-extension://example.com", "", false},
+		{"file://example.com", "", false},
+		{"ftp://example.com", "", false},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)

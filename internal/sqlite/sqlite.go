@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +39,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if !opts.ReadOnly {
+		// SQLite creates files with the process's umask (often 0644) and gives -wal and -shm
+		// the database file's mode: creating it first keeps all three private.
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+			f.Close()
+		}
 	}
 	// Pragmas go in the DSN so that every pooled connection gets them, not just the first.
 	q := url.Values{}
@@ -114,7 +122,7 @@ func (db *DB) BackupTo(ctx context.Context, path string) error {
 	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("back up read model: %w", err)
 	}
-	return nil
+	return os.Chmod(path, 0o600)
 }
 
 // Check runs SQLite's integrity check.

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -117,5 +119,29 @@ func TestReadOnlyOpenReadsExistingDB(t *testing.T) {
 	defer ro.Close()
 	if _, err := ro.Top(context.Background(), report.TopFilter{Limit: 1}); err != nil {
 		t.Errorf("read-only Top: %v", err)
+	}
+}
+
+// TestFilesArePrivate: the read model, its WAL and shared-memory files, and its backups are
+// readable by the owner only, whatever the umask.
+func TestFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	db, path := newTestDB(t)
+	if err := db.UpsertCounts(context.Background(), []item.Counted{counted("a.com", "blog", "a", 1, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if err := db.BackupTo(context.Background(), backup); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", backup} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %o, want 600", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }
