@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/base64"
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"

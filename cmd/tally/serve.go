@@ -49,9 +49,9 @@ type Main struct {
 	// Metrics, if nil, are made by Open.
 	Metrics *metrics.Metrics
 
-	write  *bolt.Store
-	read   *sqlite.DB
-	run    schedule.Jobs
+	write   *bolt.Store
+	read    *sqlite.DB
+	run     schedule.Jobs
 	jobs    *schedule.Scheduler // the cron; Close cancels its runs
 	server  *server.Server
 	metrics *server.Server // with --metrics-addr
