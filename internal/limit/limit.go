@@ -37,17 +37,38 @@ func NewClients(perSecond float64, burst, max int) *Clients {
 
 func max1(n int) int { return max(n, 1) }
 
-// Allow reports whether the client at ip may make a request at now.
+// IPv6 allocations hold many /64s: a subscriber commonly a /56 (256 of them), a site a /48
+// (65,536). Each wider block gets a budget of its own, a few clients' worth, so rotating through
+// the /64s of one allocation multiplies the budget by blockBudget, not by 256 or 65,536.
+var blocks = []struct {
+	bits   int
+	budget float64 // times the per-client limit and burst
+}{{56, 4}, {48, 16}}
+
+// Allow reports whether the client at ip may make a request at now: its own budget allows it
+// and, for IPv6, so do those of the /56 and /48 it lies in.
 func (c *Clients) Allow(ip netip.Addr, now time.Time) bool {
 	if c == nil {
 		return true
 	}
-	k := c.key(ip)
+	ok := c.limiter(c.key(ip), 1).AllowN(now, 1)
+	if ip = ip.Unmap(); ip.Is6() {
+		for _, b := range blocks {
+			k := c.key(netip.PrefixFrom(ip, b.bits).Masked().Addr()) ^ uint64(b.bits)
+			ok = c.limiter(k, b.budget).AllowN(now, 1) && ok
+		}
+	}
+	return ok
+}
+
+// limiter returns the limiter of key, made with budget times the client's limit and burst.
+func (c *Clients) limiter(k uint64, budget float64) *rate.Limiter {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	l := c.cur[k]
 	if l == nil {
 		if l = c.prev[k]; l == nil {
-			l = rate.NewLimiter(c.limit, c.burst)
+			l = rate.NewLimiter(c.limit*rate.Limit(budget), int(float64(c.burst)*budget))
 		}
 		// Two generations: when the current one is full it becomes the previous one, so the
 		// limiters of active clients survive and idle ones fall away.
@@ -56,8 +77,7 @@ func (c *Clients) Allow(ip netip.Addr, now time.Time) bool {
 		}
 		c.cur[k] = l
 	}
-	c.mu.Unlock()
-	return l.AllowN(now, 1)
+	return l
 }
 
 // key hashes the client's block with a per-process seed: no address is kept.

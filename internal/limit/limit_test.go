@@ -42,6 +42,38 @@ func TestClientsIPv6Per64(t *testing.T) {
 	}
 }
 
+// TestClientsIPv6WiderBlocks: rotating through the /64s of one /56 (or /48) allocation buys a
+// few clients' budget, not 256 (or 65,536) of them; another allocation is not affected.
+func TestClientsIPv6WiderBlocks(t *testing.T) {
+	tests := []struct {
+		name   string
+		addr   func(i int) string
+		n      int
+		budget int // the burst of 2, times the block's budget
+	}{
+		{"256 /64s of one /56", func(i int) string { return fmt.Sprintf("2001:db8:1:%x::1", i) }, 256, 2 * 4},
+		{"/64s in 256 /56s of one /48", func(i int) string { return fmt.Sprintf("2001:db8:1:%x00::1", i) }, 256, 2 * 16},
+		{"IPv4 addresses", func(i int) string { return fmt.Sprintf("198.51.%d.%d", i/200, i%200) }, 256, 2 * 256},
+	}
+	for _, tt := range tests {
+		c := NewClients(1, 2, 100_000)
+		allowed := 0
+		for i := range tt.n {
+			for range 2 {
+				if c.Allow(netip.MustParseAddr(tt.addr(i)), t0) {
+					allowed++
+				}
+			}
+		}
+		if allowed != tt.budget {
+			t.Errorf("%s: %d requests allowed, want %d", tt.name, allowed, tt.budget)
+		}
+		if !c.Allow(netip.MustParseAddr("2001:db8:ffff::1"), t0) {
+			t.Errorf("%s: a client of another allocation was refused", tt.name)
+		}
+	}
+}
+
 func TestClientsMemoryIsBounded(t *testing.T) {
 	const max = 1000
 	c := NewClients(20, 40, max)
