@@ -36,8 +36,8 @@ type Config struct {
 // serveFlags binds the flags: plain values straight into the Config, the rest as text that
 // config parses.
 type serveFlags struct {
-	c                                   Config
-	trusted, sites, ignorePaths, routes string
+	c                                             Config
+	trusted, ipHeader, sites, ignorePaths, routes string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -45,7 +45,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address alone, without credentials (empty: on --addr, for the admin only)")
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: write model, read model, salt, admin password hash")
-	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For / CF-Connecting-IP is believed")
+	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose --client-ip-header is believed")
+	fs.StringVar(&f.ipHeader, "client-ip-header", clientip.DefaultHeader, "the header trusted proxies name the client in: X-Forwarded-For, or e.g. CF-Connecting-IP behind Cloudflare")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")
 	fs.StringVar(&c.Salt, "salt", "", "secret salt for session ids; empty: generated once and kept in DATA/salt")
 	fs.StringVar(&c.SaltRotation, "salt-rotation", "none", "none: one salt kept for good; daily: a new random salt each UTC day, destroyed at 00:30 the next day")
@@ -65,7 +66,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 func (f *serveFlags) config() (Config, error) {
 	c := f.c
 	var err error
-	if c.TrustedProxies, err = clientip.ParseTrusted(f.trusted); err != nil {
+	if c.TrustedProxies, err = clientip.Parse(f.trusted, f.ipHeader); err != nil {
 		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.Sites, err = sites.Parse(f.sites); err != nil {

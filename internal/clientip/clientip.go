@@ -10,14 +10,26 @@ import (
 	"strings"
 )
 
-// Resolver knows which peers are trusted proxies.
+// Resolver knows which peers are trusted proxies, and which header of theirs names the client.
 type Resolver struct {
 	trusted []netip.Prefix
+	header  string // canonical form
 }
 
-// ParseTrusted parses "CIDR,CIDR,…"; a bare address means just that host.
-func ParseTrusted(s string) (*Resolver, error) {
-	r := &Resolver{}
+// DefaultHeader is the header that names the client unless another is chosen.
+const DefaultHeader = "X-Forwarded-For"
+
+// ParseTrusted parses "CIDR,CIDR,…"; a bare address means just that host. Trusted proxies name
+// the client in X-Forwarded-For.
+func ParseTrusted(s string) (*Resolver, error) { return Parse(s, DefaultHeader) }
+
+// Parse is ParseTrusted with the header that names the client: X-Forwarded-For (a list of hops),
+// or one that holds a single address, such as CF-Connecting-IP behind Cloudflare.
+func Parse(s, header string) (*Resolver, error) {
+	if header == "" {
+		header = DefaultHeader
+	}
+	r := &Resolver{header: http.CanonicalHeaderKey(header)}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -51,39 +63,51 @@ func (r *Resolver) isTrusted(a netip.Addr) bool {
 }
 
 // IP returns the client's address. The socket's peer is the client unless it is a trusted
-// proxy; then X-Forwarded-For is read from the right, skipping trusted proxies, and the first
-// untrusted address is the client (addresses to its left were written by whoever the client
-// is and prove nothing). Without X-Forwarded-For, CF-Connecting-IP is used; a trusted peer
-// that sends neither is itself the client.
+// proxy; then the chosen header names the client, and only that header: one the client could
+// write itself proves nothing. X-Forwarded-For is read from the right, skipping trusted proxies,
+// and the first untrusted address is the client (addresses to its left were written by whoever
+// the client is). A trusted peer whose header is missing or unreadable is itself the client.
 func (r *Resolver) IP(req *http.Request) netip.Addr {
 	peer := peerAddr(req.RemoteAddr)
 	if !peer.IsValid() || !r.isTrusted(peer) {
 		return peer
 	}
-	if xff := req.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		hops := strings.Split(strings.Join(xff, ","), ",")
-		var leftmost netip.Addr
-		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break // a garbled hop: nothing to its left can be trusted either
-			}
-			a = a.Unmap()
-			if !r.isTrusted(a) {
-				return a
-			}
-			leftmost = a
+	values := req.Header.Values(r.header)
+	if len(values) == 0 {
+		return peer
+	}
+	if r.header != DefaultHeader {
+		if a, ok := parseHop(values[len(values)-1]); ok {
+			return a
 		}
-		if leftmost.IsValid() {
-			return leftmost
+		return peer
+	}
+	hops := strings.Split(strings.Join(values, ","), ",")
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			break // a garbled hop: nothing to its left can be trusted either
+		}
+		client = a
+		if !r.isTrusted(a) {
+			break
 		}
 	}
-	if cf := strings.TrimSpace(req.Header.Get("CF-Connecting-IP")); cf != "" {
-		if a, err := netip.ParseAddr(cf); err == nil {
-			return a.Unmap()
-		}
+	return client
+}
+
+// parseHop reads one address as proxies write them: 203.0.113.7, 203.0.113.7:5123,
+// 2001:db8::1 or [2001:db8::1]:5123.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
 	}
-	return peer
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 // Trusted reports whether the request came straight from a trusted proxy, whose headers such
