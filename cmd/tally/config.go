@@ -28,6 +28,7 @@ type Config struct {
 	SnapshotSchedule string
 	ShutdownTimeout  time.Duration
 	LikeCap          int
+	LikeBudget       int     // likes one address may give one item per UTC day; 0: 4 × LikeCap
 	RateLimit        float64 // requests per second per client address; 0 disables
 	RateBurst        int
 	SessionCap       int // views one session may add to one item per minute; 0 disables
@@ -57,6 +58,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SnapshotSchedule, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
 	fs.IntVar(&c.LikeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
+	fs.IntVar(&c.LikeBudget, "like-budget", 0, "likes all visitors of one address (IPv6: /64) may give one item per UTC day (0: 4 × --like-cap)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
 	fs.IntVar(&c.RateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
 	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
@@ -93,6 +95,8 @@ func (f *serveFlags) config() (Config, error) {
 		return Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")
 	case c.LikeCap < 1 || c.LikeCap > 255:
 		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
+	case c.LikeBudget < 0 || c.LikeBudget > 65535:
+		return Config{}, fmt.Errorf("--like-budget must be from 0 to 65535")
 	case c.ShutdownTimeout <= 0:
 		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.DataDir == "":

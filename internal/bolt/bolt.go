@@ -19,6 +19,8 @@
 //	         that batch opened or renewed; time-ordered, swept from the front
 //	likes    day, hash of (session, item) → that visitor's likes of the item that day (0..cap);
 //	         days before today are swept
+//	like_budget  day, hash of (client block id, item) → likes that address block gave the item
+//	         that day (2 bytes), for the per-address budget; days before today are swept
 //	seeds    item key → the views and likes last imported for it, so a re-import moves the
 //	         counts by the difference only
 //	meta     bookkeeping: the last day written, so a clock going backwards cannot reopen a day
@@ -54,6 +56,7 @@ var (
 	bucketDedup   = []byte("dedup")
 	bucketMeta    = []byte("meta")
 	bucketLikes   = []byte("likes")
+	bucketBudget  = []byte("like_budget")
 	bucketSeeds   = []byte("seeds")
 	bucketAdmin   = []byte("admin_sessions")
 	keyLastDay    = []byte("last_day")
@@ -164,7 +167,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketSeeds, bucketAdmin} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}

@@ -146,6 +146,7 @@ type batch struct {
 	day      uint32
 	deltas   map[string]*delta
 	likes    map[string]int // per-visitor like counts written in this batch
+	budgets  map[string]int // per-address-block like counts written in this batch
 	pending  map[uint64]int64
 	nowMs    int64
 	expMs    int64
@@ -171,6 +172,7 @@ func (s *Store) commit(reqs []*request) error {
 		day:     max(day(now), s.lastDay), // a clock that steps back must not reopen a finished day
 		deltas:  make(map[string]*delta, len(reqs)),
 		likes:   map[string]int{},
+		budgets: map[string]int{},
 		pending: make(map[uint64]int64, len(reqs)),
 		nowMs:   now.UnixMilli(),
 		expMs:   now.Add(s.window).UnixMilli(),
@@ -238,7 +240,8 @@ func (s *Store) applyView(b *batch, r *request) {
 	}
 }
 
-// applyLike moves the visitor's likes of the item today within [0, cap].
+// applyLike moves the visitor's likes of the item today within [0, cap], and, with a budget,
+// keeps the likes of the visitor's address block within it too.
 func (b *batch) applyLike(r *request) error {
 	key := r.like.Item.Key()
 	lk := string(likeKey(b.day, dedupHash(r.like.Session, key)))
@@ -246,12 +249,23 @@ func (b *batch) applyLike(r *request) error {
 	if !ok {
 		cur = decodeLikeCount(b.tx.Bucket(bucketLikes).Get([]byte(lk)))
 	}
+	left, bk, spent := r.like.Cap-cur, "", 0
+	if r.like.Budget > 0 {
+		bk = string(likeKey(b.day, dedupHash(r.like.Client, key)))
+		if spent, ok = b.budgets[bk]; !ok {
+			spent = decodeBudget(b.tx.Bucket(bucketBudget).Get([]byte(bk)))
+		}
+		left = min(left, r.like.Budget-spent)
+	}
 	change := 0
 	switch {
 	case r.like.Delta > 0:
-		change = max(0, min(r.like.Delta, r.like.Cap-cur))
+		change = max(0, min(r.like.Delta, left))
 	case r.like.Delta < 0 && cur > 0:
 		change = -1
+	}
+	if bk != "" {
+		b.budgets[bk] = max(0, spent+change)
 	}
 	b.likes[lk] = cur + change
 	b.delta(key).likes += int64(change)
@@ -327,7 +341,7 @@ func (b *batch) writeDedup() error {
 	return b.tx.Bucket(bucketDedup).Put(dedupKey(b.expMs, b.version), v)
 }
 
-// writeLikes stores the visitors' like counts of the batch.
+// writeLikes stores the visitors' and address blocks' like counts of the batch.
 func (b *batch) writeLikes() error {
 	bucket := b.tx.Bucket(bucketLikes)
 	for k, n := range b.likes {
@@ -335,7 +349,20 @@ func (b *batch) writeLikes() error {
 			return err
 		}
 	}
+	budgets := b.tx.Bucket(bucketBudget)
+	for k, n := range b.budgets {
+		if err := budgets.Put([]byte(k), binary.BigEndian.AppendUint16(nil, uint16(min(n, 65535)))); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func decodeBudget(b []byte) int {
+	if len(b) != 2 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(b))
 }
 
 // seen reports whether the pair hashed to h has a dedup window still open at nowMs.
@@ -385,14 +412,17 @@ func (s *Store) sweep() {
 	}
 }
 
-// sweepLikes deletes visitors' like counts of days before today: the cap starts again each
-// UTC day, so they are never read again. Keys start with their day, so these are a prefix.
+// sweepLikes deletes visitors' and address blocks' like counts of days before today: the cap
+// and the budget start again each UTC day, so they are never read again. Keys start with their
+// day, so these are a prefix.
 func (s *Store) sweepLikes(today uint32) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketLikes).Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < today; k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				return err
+		for _, name := range [][]byte{bucketLikes, bucketBudget} {
+			c := tx.Bucket(name).Cursor()
+			for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < today; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -35,9 +35,12 @@ type Config struct {
 	Sessions *session.Deriver // nil when no salt could be had: nothing is counted
 	Sites    sites.List       // allowed sites; empty allows any
 	LikeCap  int              // likes one visitor may give one item per UTC day; default 16
-	Metrics  *metrics.Metrics // nil records nothing
-	Now      func() time.Time
-	Log      *slog.Logger
+	// LikeBudget bounds the likes of all visitors of one address (IPv6: /64) for one item per
+	// UTC day, since a new User-Agent is a new visitor; default LikeBudgetTimes × LikeCap.
+	LikeBudget int
+	Metrics    *metrics.Metrics // nil records nothing
+	Now        func() time.Time
+	Log        *slog.Logger
 	// Clients limits requests per client address, before any costly work; nil: no limit.
 	Clients *limit.Clients
 	// SessionCap limits the views one session adds to one item per minute; nil: no cap.
@@ -61,6 +64,9 @@ func New(rec Recorder, cfg Config) *Handler {
 	}
 	if cfg.LikeCap <= 0 {
 		cfg.LikeCap = DefaultLikeCap
+	}
+	if cfg.LikeBudget <= 0 {
+		cfg.LikeBudget = LikeBudgetTimes * cfg.LikeCap
 	}
 	return &Handler{rec: rec, cfg: cfg, seed: maphash.MakeSeed()}
 }
@@ -101,3 +107,7 @@ func (h *Handler) originAllowed(r *http.Request, site string) bool {
 
 // DefaultLikeCap is how many likes one visitor may give one item per UTC day.
 const DefaultLikeCap = 16
+
+// LikeBudgetTimes is the default per-address like budget, in like caps: an office or a family
+// behind one address can still like a post together.
+const LikeBudgetTimes = 4

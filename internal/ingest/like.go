@@ -9,6 +9,8 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/limit"
+	"github.com/tallyhq/tally/internal/session"
 )
 
 // likeResponse is what the button shows; cap tells it where the summit is.
@@ -74,7 +76,8 @@ func (h *Handler) changeLike(w http.ResponseWriter, r *http.Request, delta func(
 	}
 	var counts item.LikeCounts
 	if reason == classify.Countable {
-		counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: h.session(&v), Delta: delta(count), Cap: h.cfg.LikeCap})
+		counts, err = h.rec.Like(r.Context(), item.Like{Item: page, Session: h.session(&v), Delta: delta(count),
+			Cap: h.cfg.LikeCap, Client: h.clientID(&v), Budget: h.cfg.LikeBudget})
 		if err == nil {
 			h.cfg.Metrics.Counted(endpoint)
 		}
@@ -125,4 +128,10 @@ func (h *Handler) readLike(r *http.Request) (*url.URL, int, error) {
 		return nil, 0, invalid("count must be from 1 to the like cap (" + strconv.Itoa(h.cfg.LikeCap) + ")")
 	}
 	return u, count, nil
+}
+
+// clientID is the like budget's id of the visitor's address block (limit.Block): derived like
+// a session id, with the salt and the day, so no address is stored and ids change daily.
+func (h *Handler) clientID(v *visitor) session.ID {
+	return h.cfg.Sessions.IDAddr(limit.Block(v.ip), "like budget", v.now)
 }

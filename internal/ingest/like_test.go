@@ -123,3 +123,34 @@ func TestConcurrentLikesOverHTTP(t *testing.T) {
 		t.Errorf("200 concurrent likes gave %d", got.Total)
 	}
 }
+
+// TestLikeBudgetPerAddress: the cap is per visitor, and a new User-Agent is a new visitor; one
+// address (an IPv6 /64) may still add at most the budget, 4 × the cap, to one item per day.
+func TestLikeBudgetPerAddress(t *testing.T) {
+	ts := newTestServer(t)
+	ua := func(i int) string {
+		return fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", 100+i)
+	}
+	total := int64(0)
+	for i := range 30 {
+		code, lc := ts.like(t, likeReq{method: "POST", body: likeBodyJSON(16), ip: "203.0.113.66", ua: ua(i)})
+		if code != 200 {
+			t.Fatalf("press %d: %d", i, code)
+		}
+		total = lc.Total
+	}
+	if want := int64(4 * DefaultLikeCap); total != want {
+		t.Errorf("30 User-Agents × 16 likes from one address: total %d, want the budget %d", total, want)
+	}
+	// Rotating through a /64 is the same address.
+	for i := range 5 {
+		ts.like(t, likeReq{method: "POST", body: likeBodyJSON(16), ip: fmt.Sprintf("2001:db8:7:7::%x", i+1), ua: ua(i)})
+	}
+	if _, lc := ts.like(t, likeReq{method: "GET", query: "?url=" + helloURL}); lc.Total != 2*4*DefaultLikeCap {
+		t.Errorf("after one /64's presses: total %d, want %d", lc.Total, 2*4*DefaultLikeCap)
+	}
+	// Another address still likes freely.
+	if _, lc := ts.like(t, likeReq{method: "POST", body: likeBodyJSON(3), ip: "198.51.100.9"}); lc.User != 3 {
+		t.Errorf("a visitor from another address: %+v, want 3 likes", lc)
+	}
+}

@@ -122,12 +122,15 @@ type View struct {
 }
 
 // Like is a visitor's press of an item's like button: Delta > 0 adds up to that many likes,
-// never past Cap for this visitor today; Delta < 0 takes back one of the visitor's likes.
+// never past Cap for this visitor today, nor, with a Budget, past Budget for all visitors of
+// the same address block (Client) today; Delta < 0 takes back one of the visitor's likes.
 type Like struct {
 	Item    Item
 	Session session.ID
 	Delta   int
 	Cap     int
+	Client  session.ID // a daily, salted id of the visitor's address block, like a session id
+	Budget  int        // likes one address block may give the item per UTC day; 0: no budget
 }
 
 // LikeCounts are what the like button shows: this visitor's likes today and the item's total.
