@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/ingest"
@@ -32,6 +33,8 @@ type Config struct {
 	RateLimit        float64 // requests per second per client address; 0 disables
 	RateBurst        int
 	SessionCap       int // views one session may add to one item per minute; 0 disables
+	MaxSites         int
+	MaxItemsPerSite  int
 }
 
 // serveFlags binds the flags: plain values straight into the Config, the rest as text that
@@ -62,6 +65,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
 	fs.IntVar(&c.RateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
 	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
+	fs.IntVar(&c.MaxSites, "max-sites", bolt.DefaultMaxSites, "sites the write model keeps at most; views of further sites are answered but not kept")
+	fs.IntVar(&c.MaxItemsPerSite, "max-items-per-site", bolt.DefaultMaxItemsPerSite, "items one site keeps at most; views of further paths are answered but not kept")
 }
 
 // config validates the flags into a Config.
@@ -97,6 +102,8 @@ func (f *serveFlags) config() (Config, error) {
 		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
 	case c.LikeBudget < 0 || c.LikeBudget > 65535:
 		return Config{}, fmt.Errorf("--like-budget must be from 0 to 65535")
+	case c.MaxSites < 1 || c.MaxItemsPerSite < 1:
+		return Config{}, fmt.Errorf("--max-sites and --max-items-per-site must be 1 or more")
 	case c.ShutdownTimeout <= 0:
 		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.DataDir == "":

@@ -144,7 +144,8 @@ func (m *Main) ensurePassword() error {
 
 func (m *Main) openStores(ctx context.Context) error {
 	w, err := datadir.OpenWrite(m.Config.DataDir, bolt.Options{Now: m.Now, Logger: m.Log,
-		OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept})
+		OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept, OnRefused: m.Metrics.Refused,
+		MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite})
 	if err != nil {
 		return err
 	}

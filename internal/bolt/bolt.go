@@ -24,6 +24,7 @@
 //	seeds    item key → the views and likes last imported for it, so a re-import moves the
 //	         counts by the difference only
 //	meta     bookkeeping: the last day written, so a clock going backwards cannot reopen a day
+//	sites    site → how many items it has, for the bounds on sites and items (see bounds.go)
 //	admin_sessions  hash of a dashboard session token → expiry and the fingerprint of the
 //	         password it was opened under (see internal/admin); not counts, but the write model
 //	         is the store tally keeps for good, so the read model stays rebuildable from it
@@ -59,6 +60,7 @@ var (
 	bucketBudget  = []byte("like_budget")
 	bucketSeeds   = []byte("seeds")
 	bucketAdmin   = []byte("admin_sessions")
+	bucketSites   = []byte("sites")
 	keyLastDay    = []byte("last_day")
 )
 
@@ -83,6 +85,11 @@ type Options struct {
 	// OnSweep, if set, hears how many dedup windows are still open after each sweep. It runs on
 	// the writer goroutine and must be quick.
 	OnSweep func(open int)
+	// Bounds on what traffic can make the store hold (see bounds.go); zero: the defaults.
+	MaxSites, MaxItemsPerSite, MaxDedupWindows int
+	// OnRefused, if set, hears each refusal of a bound, by reason. It runs on the writer
+	// goroutine and must be quick.
+	OnRefused func(reason string)
 }
 
 // Store is the bbolt write model.
@@ -100,9 +107,14 @@ type Store struct {
 	done       chan struct{}
 	maxBatch   int
 
+	maxSites, maxItems, maxDedup int
+	onRefused                    func(string)
+
 	// Owned by the writer goroutine after Open returns.
-	dedup   map[uint64]int64 // dedup hash → expiry, unix ms
-	lastDay uint32           // days since the Unix epoch
+	dedup       map[uint64]int64 // dedup hash → expiry, unix ms
+	lastDay     uint32           // days since the Unix epoch
+	siteItems   map[string]int   // site → items
+	refusedOnce map[string]bool
 }
 
 // Open opens or creates the write model at path and starts its writer.
@@ -124,6 +136,15 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = time.Minute
+	}
+	if opts.MaxSites <= 0 {
+		opts.MaxSites = DefaultMaxSites
+	}
+	if opts.MaxItemsPerSite <= 0 {
+		opts.MaxItemsPerSite = DefaultMaxItemsPerSite
+	}
+	if opts.MaxDedupWindows <= 0 {
+		opts.MaxDedupWindows = DefaultMaxDedupWindows
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: opts.LockTimeout,
@@ -154,6 +175,10 @@ func Open(path string, opts Options) (*Store, error) {
 		maxBatch:   opts.MaxBatch,
 		onCommit:   opts.OnCommit,
 		dedup:      make(map[uint64]int64),
+		maxSites:   opts.MaxSites, maxItems: opts.MaxItemsPerSite, maxDedup: opts.MaxDedupWindows,
+		onRefused:   opts.OnRefused,
+		siteItems:   map[string]int{},
+		refusedOnce: map[string]bool{},
 	}
 	if err := s.init(); err != nil {
 		db.Close()
@@ -167,10 +192,13 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}
+		}
+		if err := s.loadSites(tx); err != nil {
+			return fmt.Errorf("open write model: count items per site: %w", err)
 		}
 		if v := tx.Bucket(bucketMeta).Get(keyLastDay); len(v) == 4 {
 			s.lastDay = binary.BigEndian.Uint32(v)

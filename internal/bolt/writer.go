@@ -142,6 +142,7 @@ type delta struct {
 
 // batch is the state of one transaction while the writer applies its requests in order.
 type batch struct {
+	store    *Store
 	tx       *bbolt.Tx
 	day      uint32
 	deltas   map[string]*delta
@@ -152,7 +153,9 @@ type batch struct {
 	expMs    int64
 	counts   map[string]item.Counts // each changed item's counts after the batch
 	likeReqs []*request
-	version  uint64 // this batch's mark: items it changes carry it until the next change
+	version  uint64         // this batch's mark: items it changes carry it until the next change
+	newItems map[string]int // site → items this batch creates
+	newSites int
 }
 
 func (b *batch) delta(key []byte) *delta {
@@ -169,13 +172,15 @@ func (b *batch) delta(key []byte) *delta {
 func (s *Store) commit(reqs []*request) error {
 	now := s.now()
 	b := &batch{
-		day:     max(day(now), s.lastDay), // a clock that steps back must not reopen a finished day
-		deltas:  make(map[string]*delta, len(reqs)),
-		likes:   map[string]int{},
-		budgets: map[string]int{},
-		pending: make(map[uint64]int64, len(reqs)),
-		nowMs:   now.UnixMilli(),
-		expMs:   now.Add(s.window).UnixMilli(),
+		store:    s,
+		newItems: map[string]int{},
+		day:      max(day(now), s.lastDay), // a clock that steps back must not reopen a finished day
+		deltas:   make(map[string]*delta, len(reqs)),
+		likes:    map[string]int{},
+		budgets:  map[string]int{},
+		pending:  make(map[uint64]int64, len(reqs)),
+		nowMs:    now.UnixMilli(),
+		expMs:    now.Add(s.window).UnixMilli(),
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b.tx = tx
@@ -200,6 +205,9 @@ func (s *Store) commit(reqs []*request) error {
 		if err := b.writeDeltas(); err != nil {
 			return err
 		}
+		if err := s.writeSites(b); err != nil {
+			return err
+		}
 		for _, r := range b.likeReqs {
 			r.likeResult.Total = b.counts[string(r.like.Item.Key())].Likes
 		}
@@ -220,6 +228,9 @@ func (s *Store) commit(reqs []*request) error {
 	for h, exp := range b.pending {
 		s.dedup[h] = exp
 	}
+	for site, n := range b.newItems {
+		s.siteItems[site] += n
+	}
 	s.lastDay = b.day
 	return nil
 }
@@ -232,7 +243,11 @@ func (s *Store) applyView(b *batch, r *request) {
 	if unique && !r.view.Previous.IsZero() {
 		unique = !s.seen(dedupHash(r.view.Previous, key), b.nowMs, b.pending)
 	}
-	b.pending[h] = b.expMs
+	if _, open := s.dedup[h]; open || len(s.dedup)+len(b.pending) < s.maxDedup {
+		b.pending[h] = b.expMs
+	} else {
+		s.refuse(RefusedDedupFull)
+	}
 	dl := b.delta(key)
 	dl.total++
 	if unique {
@@ -300,9 +315,10 @@ func (b *batch) writeDeltas() error {
 	version := b.version
 	b.counts = make(map[string]item.Counts, len(b.deltas))
 	for k, dl := range b.deltas {
-		r := decodeRecord(items.Get(dl.key))
-		if dl.unique == 0 && dl.total == 0 && dl.likes == 0 {
-			b.counts[k] = r.counts // a like over the cap: nothing changed
+		old := items.Get(dl.key)
+		r := decodeRecord(old)
+		if dl.unique == 0 && dl.total == 0 && dl.likes == 0 || old == nil && !b.store.admitItem(b, dl.key) {
+			b.counts[k] = r.counts // a like over the cap, or an item past a bound: nothing changed
 			continue
 		}
 		if r.day != 0 && r.day < b.day {

@@ -28,6 +28,7 @@ type Metrics struct {
 	jobFailed  *prometheus.CounterVec
 	jobItems   *prometheus.GaugeVec
 	dedup      prometheus.Gauge
+	refused    *prometheus.CounterVec
 }
 
 // New registers every collector, plus Go runtime and process metrics, on a fresh registry.
@@ -59,8 +60,10 @@ func New() *Metrics {
 		Help: "Items written by the last successful run, by job."}, []string{"job"})
 	m.dedup = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tally_dedup_windows",
 		Help: "Open 30-minute dedup windows held in memory, as of the last sweep."})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_write_refused_total",
+		Help: "Writes the write model did not keep because a bound was reached: sites, items_per_site, dedup_full."}, []string{"reason"})
 	for _, c := range []prometheus.Collector{m.received, m.counted, m.excluded, m.rejected, m.record, m.batch,
-		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems, m.dedup,
+		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems, m.dedup, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -119,6 +122,13 @@ func (m *Metrics) Committed(requests int, d time.Duration) {
 func (m *Metrics) Swept(open int) {
 	if m != nil {
 		m.dedup.Set(float64(open))
+	}
+}
+
+// Refused counts a write the write model did not keep because a bound was reached.
+func (m *Metrics) Refused(reason string) {
+	if m != nil {
+		m.refused.WithLabelValues(reason).Inc()
 	}
 }
 
