@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,21 @@ func BenchmarkIsBotCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		bots.IsBot(ua)
+	}
+}
+
+// BenchmarkIsBotWorstCase is the cost of an uncached verdict on the most expensive
+// User-Agents a client can send: as long as is still parsed, made of what makes the pattern
+// lists work hardest. The goal is under 1 ms each (see README, Performance).
+func BenchmarkIsBotWorstCase(b *testing.B) {
+	for _, fill := range []string{"a", "x/1.0 ", "; ", "(KHTML, like Gecko) ", "Mozilla/5.0 "} {
+		b.Run(strings.TrimSpace(fill), func(b *testing.B) {
+			ua := ("Mozilla/5.0 (X11; Linux x86_64) " + strings.Repeat(fill, maxUALength))[:maxUALength]
+			i := 0
+			for b.Loop() {
+				i++
+				NewBots(1).IsBot(ua[:maxUALength-8] + fmt.Sprintf("%08d", i)) // never cached
+			}
+		})
 	}
 }
