@@ -11,26 +11,26 @@ import (
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/envflag"
 )
 
 func runBackup(ctx context.Context, e env, c command, args []string) error {
-	fs := newFlagSet("backup", c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet("backup", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to back up")
 	server := fs.String("server", "", "URL of the running server holding the data directory (default: read from DATA/server.url)")
-	dest, err := parseWithArg(fs, args, e.getenv)
+	dest, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}
-	w, r, err := datadir.OpenBoth(ctx, *data)
+	st, err := datadir.Open(ctx, *data, datadir.Options{})
 	switch {
 	case errors.Is(err, datadir.ErrInUse):
 		return backupThroughServer(ctx, e, *data, *server, dest)
 	case err != nil:
 		return err
 	}
-	defer w.Close()
-	defer r.Close()
-	m, err := backup.Make(ctx, dest, datadir.BackupParts(*data, r, w), time.Now())
+	defer st.Close()
+	m, err := st.Backup(ctx, dest, time.Now())
 	if err != nil {
 		return err
 	}
@@ -61,9 +61,9 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 }
 
 func runRestore(ctx context.Context, e env, c command, args []string) error {
-	fs := newFlagSet("restore", c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet("restore", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to restore into")
-	src, err := parseWithArg(fs, args, e.getenv)
+	src, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}

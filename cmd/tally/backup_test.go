@@ -92,7 +92,7 @@ func TestBackupWithoutServerAndRestoreOverData(t *testing.T) {
 	if err := run(context.Background(), e, []string{"restore", dest, "--data", dir}); err != nil {
 		t.Fatal(err)
 	}
-	aside, _ := filepath.Glob(filepath.Join(dir, "pre-restore-*", datadir.WriteModel))
+	aside, _ := filepath.Glob(filepath.Join(dir, "pre-restore-*", datadir.WriteFile))
 	if len(aside) != 1 {
 		t.Errorf("the replaced write model was not kept aside: %v", aside)
 	}

@@ -227,7 +227,7 @@ func TestShutdownNotHeldByStuckFlush(t *testing.T) {
 // another process would, and returns the function that releases it.
 func lockReadModel(t *testing.T, dir string) (unlock func()) {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
+	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/seed"
 )
@@ -33,7 +33,7 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 	if kind == "frontmatter" || kind == "csv" {
 		name += " " + kind
 	}
-	fs := newFlagSet(name, c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet(name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
 	routes := fs.String("routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules, as for serve")
 	pattern := fs.String("url-pattern", "", "frontmatter: page URL with {slug}, e.g. https://blog.example.com/blogs/{slug}")
@@ -50,7 +50,7 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 		}
 		return errors.New("import needs frontmatter DIR or csv FILE")
 	}
-	path, err := parseWithArg(fs, args[1:], e.getenv)
+	path, err := envflag.ParseWithArg(fs, args[1:], e.getenv)
 	if err != nil {
 		return err
 	}
@@ -81,42 +81,19 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 	return applySeeds(ctx, e, *data, rows)
 }
 
-// parseWithArg parses flags on either side of one positional argument (the DIR or FILE).
-func parseWithArg(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		return "", err
-	}
-	if fs.NArg() == 0 {
-		return "", fmt.Errorf("tally %s needs a path", fs.Name())
-	}
-	arg, rest := fs.Arg(0), fs.Args()[1:]
-	if err := parseFlags(fs, rest, getenv); err != nil {
-		return "", err
-	}
-	return arg, nil
-}
-
 func applySeeds(ctx context.Context, e env, dataDir string, rows []seed.Row) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(e.stdout, "nothing to import")
 		return nil
 	}
-	if err := datadir.Create(dataDir); err != nil {
-		return err
-	}
-	w, err := datadir.OpenWrite(dataDir, bolt.Options{})
-	if errors.Is(err, datadir.ErrInUse) {
-		return fmt.Errorf("%w; stop it, import, and start it again", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer w.Close()
 	seeds := make([]item.Seed, len(rows))
 	for i, r := range rows {
 		seeds[i] = r.Seed
 	}
-	before, err := w.Seed(ctx, seeds)
+	before, err := datadir.Import(ctx, dataDir, seeds)
+	if errors.Is(err, datadir.ErrInUse) {
+		return fmt.Errorf("%w; stop it, import, and start it again", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func TestImportRefusesBadRowsAndRunningServer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "counts.csv:3") || !strings.Contains(err.Error(), "nothing imported") {
 		t.Errorf("bad CSV: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, datadir.WriteModel)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, datadir.WriteFile)); err == nil {
 		t.Error("a refused import still created the write model")
 	}
 

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tallyhq/tally/internal/envflag"
 )
 
 // env bundles what a command may touch, so tests run commands in-process.
@@ -88,9 +90,9 @@ func newLogger(w io.Writer) *slog.Logger {
 
 func runServe(ctx context.Context, e env, c command, args []string) error {
 	var f serveFlags
-	fs := newFlagSet(c.name, c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	f.register(fs)
-	if err := parseFlags(fs, args, e.getenv); err != nil {
+	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
 	cfg, err := f.config()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/envflag"
 )
 
 const (
@@ -59,9 +60,9 @@ func newTestApp(t *testing.T, dir string, extra ...string) *testApp {
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--trusted-proxies", "127.0.0.1/32",
 		"--admin-password", testPassword}, extra...)
 	var f serveFlags
-	fs := newFlagSet("serve", "", io.Discard)
+	fs := envflag.NewFlagSet("serve", "", io.Discard)
 	f.register(fs)
-	if err := parseFlags(fs, args, noEnv); err != nil {
+	if err := envflag.Parse(fs, args, noEnv); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := f.config()
@@ -154,7 +155,7 @@ type counts struct {
 // readModel returns view_counts or view_counts_daily rows as "site type slug unique total".
 func readModel(t *testing.T, dir, query string) []string {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadModel))
+	db, err := sql.Open("sqlite", filepath.Join(dir, datadir.ReadFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,9 +299,9 @@ func TestGeneratedPasswordIsPrintedOnce(t *testing.T) {
 	dir := t.TempDir()
 	run := func() string {
 		var f serveFlags
-		fs := newFlagSet("serve", "", io.Discard)
+		fs := envflag.NewFlagSet("serve", "", io.Discard)
 		f.register(fs)
-		parseFlags(fs, []string{"--addr", "127.0.0.1:0", "--data", dir}, noEnv)
+		envflag.Parse(fs, []string{"--addr", "127.0.0.1:0", "--data", dir}, noEnv)
 		cfg, err := f.config()
 		if err != nil {
 			t.Fatal(err)
@@ -425,9 +426,9 @@ func TestEnvironmentFlags(t *testing.T) {
 	vars := map[string]string{"TALLY_ADDR": "127.0.0.1:9999", "TALLY_TRUSTED_PROXIES": "10.0.0.0/8", "TALLY_DATA": "/env/data"}
 	getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	var f serveFlags
-	fs := newFlagSet("serve", "", io.Discard)
+	fs := envflag.NewFlagSet("serve", "", io.Discard)
 	f.register(fs)
-	if err := parseFlags(fs, []string{"--data", "/flag/data"}, getenv); err != nil {
+	if err := envflag.Parse(fs, []string{"--data", "/flag/data"}, getenv); err != nil {
 		t.Fatal(err)
 	}
 	if f.c.Addr != "127.0.0.1:9999" || f.trusted != "10.0.0.0/8" {
@@ -439,9 +440,9 @@ func TestEnvironmentFlags(t *testing.T) {
 
 	vars = map[string]string{"TALLY_SHUTDOWN_TIMEOUT": "soon"}
 	f = serveFlags{}
-	fs = newFlagSet("serve", "", io.Discard)
+	fs = envflag.NewFlagSet("serve", "", io.Discard)
 	f.register(fs)
-	if err := parseFlags(fs, nil, getenv); err == nil || !strings.Contains(err.Error(), "TALLY_SHUTDOWN_TIMEOUT") {
+	if err := envflag.Parse(fs, nil, getenv); err == nil || !strings.Contains(err.Error(), "TALLY_SHUTDOWN_TIMEOUT") {
 		t.Errorf("a bad environment value gave %v, want an error naming the variable", err)
 	}
 }
@@ -460,8 +461,8 @@ func TestHelpListsEveryFlagWithItsVariable(t *testing.T) {
 	var out bytes.Buffer
 	run(context.Background(), env{stdout: &out, stderr: &out, getenv: noEnv}, []string{"serve", "--help"})
 	for _, name := range []string{"addr", "trusted-proxies", "sites", "salt", "admin-password", "ignore-paths", "routes", "flush-schedule", "snapshot-schedule"} {
-		if !strings.Contains(out.String(), "--"+name) || !strings.Contains(out.String(), envName(name)) {
-			t.Errorf("serve --help misses --%s / %s", name, envName(name))
+		if !strings.Contains(out.String(), "--"+name) || !strings.Contains(out.String(), envflag.Name(name)) {
+			t.Errorf("serve --help misses --%s / %s", name, envflag.Name(name))
 		}
 	}
 }

@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"github.com/tallyhq/tally/internal/admin"
+	"github.com/tallyhq/tally/internal/envflag"
 )
 
 func runPasswd(ctx context.Context, e env, c command, args []string) error {
-	fs := newFlagSet(c.name, c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
-	if err := parseFlags(fs, args, e.getenv); err != nil {
+	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
 	if _, err := os.Stat(*data); err != nil {

@@ -49,8 +49,7 @@ type Main struct {
 	// Metrics, if nil, are made by Open.
 	Metrics *metrics.Metrics
 
-	write   *bolt.Store
-	read    *sqlite.DB
+	stores  *datadir.Stores
 	run     schedule.Jobs
 	jobs    *schedule.Scheduler // the cron; Close cancels its runs
 	server  *server.Server
@@ -85,7 +84,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	var err error
 	if m.server, err = server.Listen(m.Config.Addr, m.routes(sessions), m.Log); err != nil {
-		m.closeStores()
+		m.stores.Close()
 		return err
 	}
 	if m.Config.MetricsAddr != "" {
@@ -143,22 +142,19 @@ func (m *Main) ensurePassword() error {
 }
 
 func (m *Main) openStores(ctx context.Context) error {
-	w, err := datadir.OpenWrite(m.Config.DataDir, bolt.Options{Now: m.Now, Logger: m.Log,
-		OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept, OnRefused: m.Metrics.Refused,
-		MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite})
+	st, err := datadir.Open(ctx, m.Config.DataDir, datadir.Options{
+		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
+			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite},
+		Read: sqlite.Options{Now: m.Now},
+	})
 	if err != nil {
 		return err
 	}
-	r, err := datadir.OpenRead(ctx, m.Config.DataDir, sqlite.Options{Now: m.Now})
-	if err != nil {
-		w.Close()
-		return err
-	}
-	m.write, m.read = w, r
-	m.run = schedule.Jobs{Flusher: flush.New(w, r, m.Log), Snapshotter: snapshot.New(w, r, m.Now, m.Log),
+	m.stores = st
+	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log),
 		Metrics: m.Metrics, Log: m.Log}
 	m.Metrics.Gauge("tally_dirty_items", "Items changed in the write model since the last flush.", func() float64 {
-		n, err := w.DirtyLen(context.Background())
+		n, err := st.Write.DirtyLen(context.Background())
 		if err != nil {
 			return -1
 		}
@@ -169,18 +165,18 @@ func (m *Main) openStores(ctx context.Context) error {
 
 func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
-	ingest.New(m.write, ingest.Config{
+	ingest.New(m.stores.Write, ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, Metrics: m.Metrics,
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
 	}).Register(mux)
-	top.New(m.read, m.Config.Sites, m.Log).Register(mux)
+	top.New(m.stores.Read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
-	auth := admin.New(admin.Config{DataDir: m.Config.DataDir, Sessions: m.write, IPs: m.Config.TrustedProxies,
+	auth := admin.New(admin.Config{DataDir: m.Config.DataDir, Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
-		DataDir: m.Config.DataDir, Read: m.read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
+		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -212,25 +208,15 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("final flush: %w", err))
 		}
 	}
-	errs = append(errs, m.closeStores())
+	if m.stores != nil {
+		errs = append(errs, m.stores.Close())
+		m.stores = nil
+	}
 	datadir.ForgetServer(m.Config.DataDir)
 	return errors.Join(errs...)
 }
 
 // backupTo writes a consistent backup into dest.
 func (m *Main) backupTo(ctx context.Context, dest string) (backup.Manifest, error) {
-	return backup.Make(ctx, dest, datadir.BackupParts(m.Config.DataDir, m.read, m.write), m.Now())
-}
-
-func (m *Main) closeStores() error {
-	var errs []error
-	if m.write != nil {
-		errs = append(errs, m.write.Close())
-		m.write = nil
-	}
-	if m.read != nil {
-		errs = append(errs, m.read.Close())
-		m.read = nil
-	}
-	return errors.Join(errs...)
+	return m.stores.Backup(ctx, dest, m.Now())
 }

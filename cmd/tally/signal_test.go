@@ -176,7 +176,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 
 	readTotal := readModel(t, dir, `SELECT COALESCE(SUM(total_views), 0) FROM view_counts`)[0]
-	w, err := bolt.Open(filepath.Join(dir, datadir.WriteModel), bolt.Options{})
+	w, err := bolt.Open(filepath.Join(dir, datadir.WriteFile), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,19 @@ import (
 	"text/tabwriter"
 
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
 func runTop(ctx context.Context, e env, c command, args []string) error {
-	flags := newFlagSet(c.name, c.synopsis, e.stderr)
+	flags := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := flags.String("data", "./data", "data directory")
 	site := flags.String("site", "", "only this site")
 	typ := flags.String("type", "", "only this type, e.g. blog")
 	limit := flags.Int("limit", 10, "how many items")
-	if err := parseFlags(flags, args, e.getenv); err != nil {
+	if err := envflag.Parse(flags, args, e.getenv); err != nil {
 		return err
 	}
 	if *limit < 1 || *limit > 10_000 {

@@ -24,15 +24,20 @@ import (
 	"github.com/tallyhq/tally/internal/atomicfile"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/flush"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/top"
 )
 
 // Files of the data directory.
 const (
-	WriteModel = "write.db"
-	ReadModel  = "read.db"
-	ServerURL  = "server.url"
+	WriteFile  = "write.db"
+	ReadFile   = "read.db"
+	ServerFile = "server.url"
 )
 
 // ErrInUse means a running tally server holds the data directory.
@@ -56,7 +61,7 @@ func OpenWrite(dir string, opts bolt.Options) (*bolt.Store, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = lockWait
 	}
-	w, err := bolt.Open(filepath.Join(dir, WriteModel), opts)
+	w, err := bolt.Open(filepath.Join(dir, WriteFile), opts)
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, fmt.Errorf("the data directory %s is %w", dir, ErrInUse)
 	}
@@ -66,7 +71,7 @@ func OpenWrite(dir string, opts bolt.Options) (*bolt.Store, error) {
 // OpenRead opens the read model of dir, creating and migrating it unless opts.ReadOnly; a
 // read-only open of a directory without one says so.
 func OpenRead(ctx context.Context, dir string, opts sqlite.Options) (*sqlite.DB, error) {
-	path := filepath.Join(dir, ReadModel)
+	path := filepath.Join(dir, ReadFile)
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, dir)
@@ -75,29 +80,76 @@ func OpenRead(ctx context.Context, dir string, opts sqlite.Options) (*sqlite.DB,
 	return sqlite.Open(ctx, path, opts)
 }
 
-// OpenBoth opens both stores of dir for a one-off job.
-func OpenBoth(ctx context.Context, dir string) (*bolt.Store, *sqlite.DB, error) {
-	w, err := OpenWrite(dir, bolt.Options{})
+// ReadModel is the read model as tally uses it: what the jobs write, and what the dashboard
+// and /api/top read.
+type ReadModel interface {
+	flush.Sink
+	snapshot.Sink
+	ops.Reader
+	top.Lister
+	Close() error
+}
+
+// Stores are the two models of a data directory, open.
+type Stores struct {
+	Dir   string
+	Write *bolt.Store
+	Read  ReadModel
+}
+
+// Options say how to open the stores.
+type Options struct {
+	Write bolt.Options
+	Read  sqlite.Options
+}
+
+// Open opens both stores of dir.
+func Open(ctx context.Context, dir string, opts Options) (*Stores, error) {
+	w, err := OpenWrite(dir, opts.Write)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	r, err := OpenRead(ctx, dir, sqlite.Options{})
+	r, err := OpenRead(ctx, dir, opts.Read)
 	if err != nil {
 		w.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return w, r, nil
+	return &Stores{Dir: dir, Write: w, Read: r}, nil
+}
+
+// Close closes both stores.
+func (s *Stores) Close() error {
+	return errors.Join(s.Write.Close(), s.Read.Close())
+}
+
+// Backup writes a consistent backup of the stores and the secrets into dest, a new folder.
+func (s *Stores) Backup(ctx context.Context, dest string, now time.Time) (backup.Manifest, error) {
+	return backup.Make(ctx, dest, BackupParts(s.Dir, s.Read.(*sqlite.DB), s.Write), now)
 }
 
 // BackupParts lists what a backup of dir holds, read model first: a restore then flushes every
 // item again, which makes the read model match the write model whatever moment each was copied.
 func BackupParts(dir string, read *sqlite.DB, write *bolt.Store) []backup.Part {
 	return []backup.Part{
-		{Name: ReadModel, Write: read.BackupTo},
-		{Name: WriteModel, Write: write.BackupTo},
+		{Name: ReadFile, Write: read.BackupTo},
+		{Name: WriteFile, Write: write.BackupTo},
 		{Name: session.SaltFile, Write: backup.CopyFile(filepath.Join(dir, session.SaltFile)), Optional: true},
 		{Name: admin.PasswordFile, Write: backup.CopyFile(filepath.Join(dir, admin.PasswordFile)), Optional: true},
 	}
+}
+
+// Import sets starting counts in dir's write model (see bolt.Store.Seed) and returns what each
+// item had been seeded with before.
+func Import(ctx context.Context, dir string, seeds []item.Seed) ([]item.Seed, error) {
+	if err := Create(dir); err != nil {
+		return nil, err
+	}
+	w, err := OpenWrite(dir, bolt.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	return w.Seed(ctx, seeds)
 }
 
 // partNames are the files a restore puts back: the names of BackupParts.
@@ -111,15 +163,15 @@ func partNames() []string {
 
 // NoteServer records where the running server listens, for tally backup.
 func NoteServer(dir, url string) error {
-	return atomicfile.Write(filepath.Join(dir, ServerURL), []byte(url+"\n"))
+	return atomicfile.Write(filepath.Join(dir, ServerFile), []byte(url+"\n"))
 }
 
 // ForgetServer removes the note of NoteServer, at shutdown.
-func ForgetServer(dir string) { os.Remove(filepath.Join(dir, ServerURL)) }
+func ForgetServer(dir string) { os.Remove(filepath.Join(dir, ServerFile)) }
 
 // Server returns where the server holding dir listens.
 func Server(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ServerURL))
+	b, err := os.ReadFile(filepath.Join(dir, ServerFile))
 	if err != nil {
 		return "", fmt.Errorf("a server holds %s but its address is unknown: give --server http://HOST:PORT", dir)
 	}

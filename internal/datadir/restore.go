@@ -28,7 +28,7 @@ func Restore(ctx context.Context, src, dir string, now time.Time) (Restored, err
 	if err != nil {
 		return Restored{}, err
 	}
-	if err := bolt.Check(filepath.Join(src, WriteModel)); err != nil {
+	if err := bolt.Check(filepath.Join(src, WriteFile)); err != nil {
 		return Restored{}, fmt.Errorf("the backup is damaged: %w", err)
 	}
 	if err := checkReadModel(ctx, src); err != nil {
@@ -55,16 +55,15 @@ func Restore(ctx context.Context, src, dir string, now time.Time) (Restored, err
 // reflushAll marks every item dirty and flushes: the two stores of a backup were copied a moment
 // apart, and this makes the read model match the write model exactly.
 func reflushAll(ctx context.Context, dir string) (int, error) {
-	w, r, err := OpenBoth(ctx, dir)
+	s, err := Open(ctx, dir, Options{})
 	if err != nil {
 		return 0, err
 	}
-	defer w.Close()
-	defer r.Close()
-	if _, err := w.MarkAllDirty(ctx); err != nil {
+	defer s.Close()
+	if _, err := s.Write.MarkAllDirty(ctx); err != nil {
 		return 0, err
 	}
-	res, err := flush.New(w, r, slog.New(slog.DiscardHandler)).Run(ctx)
+	res, err := flush.New(s.Write, s.Read, slog.New(slog.DiscardHandler)).Run(ctx)
 	return res.Items, err
 }
 
