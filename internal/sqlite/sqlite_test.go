@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/tallyhq/tally/internal/item"
@@ -46,21 +45,6 @@ func TestMigrationsApplyOnce(t *testing.T) {
 	db2.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&again)
 	if again != n {
 		t.Errorf("%d migrations recorded after reopening, want %d", again, n)
-	}
-}
-
-func TestLoadMigrationsRejectsBadNames(t *testing.T) {
-	for name, fsys := range map[string]fstest.MapFS{
-		"no number": {"init.sql": {Data: []byte("")}},
-		"duplicate": {"0001_a.sql": {Data: []byte("")}, "0001_b.sql": {Data: []byte("")}},
-	} {
-		if _, err := loadMigrations(fsys); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-	ms, err := loadMigrations(fstest.MapFS{"0010_b.sql": {}, "0002_a.sql": {}})
-	if err != nil || ms[0].version != 2 || ms[1].version != 10 {
-		t.Errorf("not in numeric order: %+v %v", ms, err)
 	}
 }
 
