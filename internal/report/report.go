@@ -84,3 +84,15 @@ type ItemQuery struct {
 	Limit       int       // rows to return; negative for all
 	RecentSince time.Time // "last 7 days" counts views after the end of this day
 }
+
+// FillDays turns the cumulative counts a read model found per date (YYYY-MM-DD) into one point
+// per day from first to last, marking the days without a snapshot.
+func FillDays(byDate map[string]Totals, first, last time.Time) []DayPoint {
+	var out []DayPoint
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		key := d.UTC().Format(time.DateOnly)
+		t, ok := byDate[key]
+		out = append(out, DayPoint{Date: key, Totals: t, Known: ok})
+	}
+	return out
+}

@@ -122,13 +122,7 @@ func fillDays(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
-	var out []report.DayPoint
-	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-		key := session.FormatDay(d)
-		t, ok := byDate[key]
-		out = append(out, report.DayPoint{Date: key, Totals: t, Known: ok})
-	}
-	return out, nil
+	return report.FillDays(byDate, first, last), nil
 }
 
 // itemOrder is the ORDER BY of each of report.Sorts.

@@ -112,7 +112,7 @@ func TestFilesArePrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	db, path := newTestDB(t)
-	if err := db.UpsertCounts(context.Background(), []item.Counted{counted("a.com", "blog", "a", 1, 1, 0)}); err != nil {
+	if err := db.UpsertCounts(context.Background(), []item.Counted{{Item: item.Item{Site: "a.com", Type: "blog", Slug: "a"}, Counts: item.Counts{Unique: 1, Total: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "copy.db")

@@ -1,4 +1,4 @@
-package sqlite
+package storetest_test
 
 import (
 	"context"
@@ -7,11 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
-// The dashboard's queries, each with fixtures in which every behaviour under test gives a
+// The conformance suite of the read models: every read model gives the same answers to the
+// same writes. The dashboard's queries, each with fixtures in which every behaviour under test gives a
 // different answer: unique and total rank items differently, likes differently again.
 
 var day0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -21,7 +24,7 @@ func counted(site, typ, slug string, unique, total, likes int64) item.Counted {
 }
 
 // seedDays writes snapshots of days day0..day0+2 and summarises them; b has no row on day 1.
-func seedDays(t *testing.T, db *DB) {
+func seedDays(t *testing.T, db storetest.ReadModel) {
 	t.Helper()
 	ctx := context.Background()
 	days := [][]item.Counted{
@@ -41,7 +44,10 @@ func seedDays(t *testing.T, db *DB) {
 }
 
 func TestSiteAndSites(t *testing.T) {
-	db, _ := newTestDB(t)
+	storetest.ReadModels(t, nil, testSiteAndSites)
+}
+
+func testSiteAndSites(t *testing.T, db storetest.ReadModel) {
 	ctx := context.Background()
 	if err := db.UpsertCounts(ctx, []item.Counted{
 		counted("a.com", "blog", "a", 4, 9, 3), counted("a.com", "blog", "b", 2, 4, 1), counted("a.com", "page", "/x", 6, 8, 0),
@@ -67,7 +73,10 @@ func TestSiteAndSites(t *testing.T) {
 }
 
 func TestSeries(t *testing.T) {
-	db, _ := newTestDB(t)
+	storetest.ReadModels(t, nil, testSeries)
+}
+
+func testSeries(t *testing.T, db storetest.ReadModel) {
 	seedDays(t, db)
 	ctx := context.Background()
 	pts, err := db.SiteSeries(ctx, "a.com", day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 3))
@@ -104,15 +113,23 @@ func TestSeries(t *testing.T) {
 }
 
 func TestItemsQuery(t *testing.T) {
-	db, _ := newTestDB(t)
+	start := day0.AddDate(0, 0, 3).Add(10 * time.Hour)
+	clk := clock.NewFake(start)
+	storetest.ReadModels(t, clk.Now, func(t *testing.T, db storetest.ReadModel) {
+		clk.Set(start)
+		testItemsQuery(t, db, clk)
+	})
+}
+
+func testItemsQuery(t *testing.T, db storetest.ReadModel, clk *clock.Fake) {
 	seedDays(t, db)
 	ctx := context.Background()
-	clock := day0.AddDate(0, 0, 3).Add(10 * time.Hour)
+	clock := clk.Now()
 	for i, r := range []item.Counted{ // flushed in this order, a minute apart: "/x" is the most recent
 		counted("a.com", "blog", "a", 4, 12, 1), counted("a.com", "blog", "b", 9, 10, 2), counted("a.com", "blog", "100%_off", 1, 1, 0),
 		counted("a.com", "page", "/x", 6, 11, 0), counted("b.com", "blog", "z", 50, 50, 0),
 	} {
-		db.now = func() time.Time { return clock.Add(time.Duration(i) * time.Minute) }
+		clk.Set(clock.Add(time.Duration(i) * time.Minute))
 		if err := db.UpsertCounts(ctx, []item.Counted{r}); err != nil {
 			t.Fatal(err)
 		}
@@ -159,13 +176,17 @@ func TestItemsQuery(t *testing.T) {
 }
 
 func TestLastFlush(t *testing.T) {
-	db, _ := newTestDB(t)
+	at := time.Date(2026, 11, 24, 12, 15, 0, 0, time.UTC)
+	storetest.ReadModels(t, func() time.Time { return at }, func(t *testing.T, db storetest.ReadModel) {
+		testLastFlush(t, db, at)
+	})
+}
+
+func testLastFlush(t *testing.T, db storetest.ReadModel, at time.Time) {
 	ctx := context.Background()
 	if _, ok, err := db.LastFlush(ctx); ok || err != nil {
 		t.Fatalf("fresh read model: LastFlush ok=%v err=%v", ok, err)
 	}
-	at := time.Date(2026, 11, 24, 12, 15, 0, 0, time.UTC)
-	db.now = func() time.Time { return at }
 	if err := db.RecordFlush(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,193 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/session"
+)
+
+// The dashboard's queries, as internal/sqlite has them. Sums are cast back to bigint (SUM of a
+// bigint is numeric in PostgreSQL) and dates read as YYYY-MM-DD text.
+
+// Sites returns every counted site, most viewed first.
+func (db *DB) Sites(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `/* dashboard: sites */
+		SELECT site FROM view_counts GROUP BY site ORDER BY SUM(total_views) DESC, site COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	return out, nil
+}
+
+// Site returns a site's cumulative counts by type, its item count and its likes, as of the
+// last flush.
+func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
+	rows, err := db.pool.Query(ctx, `/* dashboard: current totals */
+		SELECT type, SUM(unique_views)::bigint, SUM(total_views)::bigint, SUM(likes)::bigint, COUNT(*)
+		FROM view_counts WHERE site = $1 GROUP BY type`, site)
+	if err != nil {
+		return report.Site{}, fmt.Errorf("current totals: %w", err)
+	}
+	defer rows.Close()
+	out := report.Site{ByType: report.TypeTotals{}}
+	for rows.Next() {
+		var typ string
+		var t report.Totals
+		var likes, n int64
+		if err := rows.Scan(&typ, &t.Unique, &t.Total, &likes, &n); err != nil {
+			return report.Site{}, fmt.Errorf("current totals: %w", err)
+		}
+		out.ByType[typ] = t
+		out.Items += int(n)
+		out.Likes += likes
+	}
+	if err := rows.Err(); err != nil {
+		return report.Site{}, fmt.Errorf("current totals: %w", err)
+	}
+	return out, nil
+}
+
+// SnapshotTotals returns a site's cumulative counts by type at the end of date; empty if no
+// snapshot of that day exists.
+func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error) {
+	rows, err := db.pool.Query(ctx, `/* dashboard: snapshot totals */
+		SELECT type, unique_views_snapshot, total_views_snapshot FROM view_totals_daily
+		WHERE site = $1 AND date = $2::date`, site, session.FormatDay(date))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot totals: %w", err)
+	}
+	defer rows.Close()
+	out := report.TypeTotals{}
+	for rows.Next() {
+		var typ string
+		var t report.Totals
+		if err := rows.Scan(&typ, &t.Unique, &t.Total); err != nil {
+			return nil, fmt.Errorf("snapshot totals: %w", err)
+		}
+		out[typ] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot totals: %w", err)
+	}
+	return out, nil
+}
+
+// SiteSeries returns a site's cumulative counts at the end of each day from first to last.
+func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error) {
+	return db.series(ctx, "site series", `/* dashboard: series */
+		SELECT to_char(date, 'YYYY-MM-DD'), SUM(unique_views_snapshot)::bigint, SUM(total_views_snapshot)::bigint
+		FROM view_totals_daily WHERE site = $1 AND date BETWEEN $2::date AND $3::date GROUP BY date`,
+		first, last, site, session.FormatDay(first), session.FormatDay(last))
+}
+
+// ItemSeries returns one item's cumulative counts at the end of each day from first to last.
+func (db *DB) ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error) {
+	return db.series(ctx, "item series", `/* dashboard: item trend */
+		SELECT to_char(date, 'YYYY-MM-DD'), unique_views_snapshot, total_views_snapshot FROM view_counts_daily
+		WHERE site = $1 AND type = $2 AND slug = $3 AND date BETWEEN $4::date AND $5::date`,
+		first, last, it.Site, it.Type, it.Slug, session.FormatDay(first), session.FormatDay(last))
+}
+
+// series reads (date, unique, total) rows into one point per day.
+func (db *DB) series(ctx context.Context, what, query string, first, last time.Time, args ...any) ([]report.DayPoint, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	byDate := map[string]report.Totals{}
+	for rows.Next() {
+		var d string
+		var t report.Totals
+		if err := rows.Scan(&d, &t.Unique, &t.Total); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		byDate[d] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return report.FillDays(byDate, first, last), nil
+}
+
+// itemOrder is the ORDER BY of each of report.Sorts.
+var itemOrder = map[string]string{
+	"total":  "v.total_views DESC, v.unique_views DESC",
+	"unique": "v.unique_views DESC, v.total_views DESC",
+	"recent": "v.last_synced_at DESC, v.total_views DESC",
+}
+
+// Items returns one page of a site's items and how many items match in all.
+func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
+	order, ok := itemOrder[q.Sort]
+	if !ok {
+		order = itemOrder[report.Sorts[0]]
+	}
+	order += `, v.type COLLATE "C", v.slug COLLATE "C"`
+	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
+	filter := `v.site = $1 AND ($2 = '%%' OR lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
+	var n int
+	if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
+		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("count items: %w", err)
+	}
+	var limit *int // NULL: no limit
+	if q.Limit >= 0 {
+		limit = &q.Limit
+	}
+	rows, err := db.pool.Query(ctx, `/* dashboard: items */
+		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
+		       GREATEST(0, v.total_views - COALESCE(d.total_views_snapshot, 0)), v.last_synced_at
+		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT $4 OFFSET $5) v
+		LEFT JOIN view_counts_daily d
+		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = $3::date
+		ORDER BY `+order, q.Site, like, session.FormatDay(q.RecentSince), limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list items: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Item, error) {
+		var it report.Item
+		err := r.Scan(&it.Site, &it.Type, &it.Slug, &it.Unique, &it.Total, &it.Likes, &it.Recent, &it.LastSyncedAt)
+		it.LastSyncedAt = it.LastSyncedAt.UTC()
+		return it, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list items: %w", err)
+	}
+	if out == nil {
+		out = []report.Item{}
+	}
+	return out, n, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Item returns one item's row; ok is false if it was never flushed.
+func (db *DB) Item(ctx context.Context, it item.Item) (report.Item, bool, error) {
+	r := report.Item{Site: it.Site, Type: it.Type, Slug: it.Slug}
+	err := db.pool.QueryRow(ctx, `/* dashboard: item */
+		SELECT unique_views, total_views, likes, last_synced_at FROM view_counts WHERE site = $1 AND type = $2 AND slug = $3`,
+		it.Site, it.Type, it.Slug).Scan(&r.Unique, &r.Total, &r.Likes, &r.LastSyncedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("read item: %w", err)
+	}
+	r.LastSyncedAt = r.LastSyncedAt.UTC()
+	return r, true, nil
+}
