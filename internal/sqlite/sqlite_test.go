@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -45,52 +44,6 @@ func TestMigrationsApplyOnce(t *testing.T) {
 	db2.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&again)
 	if again != n {
 		t.Errorf("%d migrations recorded after reopening, want %d", again, n)
-	}
-}
-
-func TestTop(t *testing.T) {
-	db, _ := newTestDB(t)
-	ctx := context.Background()
-	row := func(site, typ, slug string, u, n int64) item.Counted {
-		return item.Counted{Item: item.Item{Site: site, Type: typ, Slug: slug}, Counts: item.Counts{Unique: u, Total: n}}
-	}
-	if err := db.UpsertCounts(ctx, []item.Counted{
-		row("a.com", "blog", "one", 5, 10),
-		row("a.com", "blog", "two", 9, 30),
-		row("a.com", "page", "/about", 50, 50),
-		row("b.com", "blog", "three", 1, 20),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Overwrite, not add.
-	if err := db.UpsertCounts(ctx, []item.Counted{row("a.com", "blog", "one", 6, 11)}); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		f    report.TopFilter
-		want string
-	}{
-		{report.TopFilter{Limit: 10}, "[/about two three one]"},
-		{report.TopFilter{Site: "a.com", Type: "blog", Limit: 10}, "[two one]"},
-		{report.TopFilter{Type: "blog", Limit: 2}, "[two three]"},
-		{report.TopFilter{Site: "c.com", Limit: 10}, "[]"},
-	}
-	for _, tt := range tests {
-		items, err := db.Top(ctx, tt.f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var slugs []string
-		for _, it := range items {
-			slugs = append(slugs, it.Slug)
-		}
-		if got := fmt.Sprint(slugs); got != tt.want && !(tt.want == "[]" && len(slugs) == 0) {
-			t.Errorf("Top(%+v) = %s, want %s", tt.f, got, tt.want)
-		}
-	}
-	items, _ := db.Top(ctx, report.TopFilter{Site: "a.com", Type: "blog", Limit: 10})
-	if items[1].Unique != 6 || items[1].Total != 11 {
-		t.Errorf("upsert added instead of overwriting: %+v", items[1])
 	}
 }
 
