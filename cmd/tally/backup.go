@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,11 +19,12 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet("backup", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to back up")
 	server := fs.String("server", "", "URL of the running server holding the data directory (default: read from DATA/server.url)")
+	readStore := readStoreFlag(fs)
 	dest, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}
-	st, err := datadir.Open(ctx, *data, datadir.Options{})
+	st, err := datadir.Open(ctx, *data, datadir.Options{ReadStore: *readStore})
 	switch {
 	case errors.Is(err, datadir.ErrInUse):
 		return backupThroughServer(ctx, e, *data, *server, dest)
@@ -35,6 +37,7 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s (%s)\n", *data, dest, strings.Join(m.Files, ", "))
+	noteReadModel(e, m)
 	return nil
 }
 
@@ -57,17 +60,19 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s through the running server %s to %s (%s)\n", dataDir, server, dest, strings.Join(m.Files, ", "))
+	noteReadModel(e, m)
 	return nil
 }
 
 func runRestore(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet("restore", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to restore into")
+	readStore := readStoreFlag(fs)
 	src, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}
-	res, err := datadir.Restore(ctx, src, *data, time.Now())
+	res, err := datadir.Restore(ctx, src, *data, datadir.Options{ReadStore: *readStore})
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it first", err)
 	}
@@ -80,5 +85,16 @@ func runRestore(ctx context.Context, e env, c command, args []string) error {
 	fmt.Fprintf(e.stdout, "restored the backup of %s into %s; the previous files are in %s\n",
 		res.Manifest.CreatedAt.Format(time.RFC3339), *data, res.Aside)
 	fmt.Fprintf(e.stdout, "flushed all %d items, so the read model matches the write model\n", res.Items)
+	if res.Days > 0 {
+		fmt.Fprintf(e.stdout, "rebuilt the daily series from the write model: %d days snapshotted\n", res.Days)
+	}
 	return nil
+}
+
+// noteReadModel reminds the owner that a read model on PostgreSQL is not in tally's backups.
+func noteReadModel(e env, m backup.Manifest) {
+	if !slices.Contains(m.Files, datadir.ReadFile) {
+		fmt.Fprintln(e.stdout, "the read model (on PostgreSQL) is not in this backup: back it up with pg_dump, "+
+			"or let tally restore rebuild it from the write model")
+	}
 }

@@ -19,6 +19,7 @@ type Config struct {
 	Addr             string
 	MetricsAddr      string // "": /metrics on Addr, behind the admin's credentials
 	DataDir          string
+	ReadStore        string // "": SQLite in DataDir; postgres://…: PostgreSQL
 	TrustedProxies   *clientip.Resolver
 	Sites            sites.List
 	Salt             string
@@ -49,6 +50,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address alone, without credentials (empty: on --addr, for the admin only)")
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: write model, read model, salt, admin password hash")
+	fs.StringVar(&c.ReadStore, "read-store", "", "read model: empty for SQLite in DATA/read.db, or postgres://user:password@host:5432/db?sslmode=disable")
 	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose --client-ip-header is believed")
 	fs.StringVar(&f.ipHeader, "client-ip-header", clientip.DefaultHeader, "the header trusted proxies name the client in: X-Forwarded-For, or e.g. CF-Connecting-IP behind Cloudflare")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 
 // openForJob opens both stores for a one-off job, or says what to do instead when a running
 // server holds them.
-func openForJob(ctx context.Context, dir string) (*datadir.Stores, error) {
-	st, err := datadir.Open(ctx, dir, datadir.Options{})
+func openForJob(ctx context.Context, dir, readStore string) (*datadir.Stores, error) {
+	st, err := datadir.Open(ctx, dir, datadir.Options{ReadStore: readStore})
 	if errors.Is(err, datadir.ErrInUse) {
 		return nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
 			"http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err)
@@ -27,10 +28,11 @@ func openForJob(ctx context.Context, dir string) (*datadir.Stores, error) {
 func runFlush(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
+	readStore := readStoreFlag(fs)
 	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
-	st, err := openForJob(ctx, *data)
+	st, err := openForJob(ctx, *data, *readStore)
 	if err != nil {
 		return err
 	}
@@ -47,6 +49,7 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
 	dateStr := fs.String("date", "", "day to snapshot, YYYY-MM-DD in UTC (default: yesterday); today gives the totals so far")
+	readStore := readStoreFlag(fs)
 	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 		}
 		date = d
 	}
-	st, err := openForJob(ctx, *data)
+	st, err := openForJob(ctx, *data, *readStore)
 	if err != nil {
 		return err
 	}
@@ -69,4 +72,9 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "snapshot of %s: %d items\n", session.FormatDay(date), n)
 	return nil
+}
+
+// readStoreFlag registers --read-store on a command that touches the read model.
+func readStoreFlag(fs *flag.FlagSet) *string {
+	return fs.String("read-store", "", "read model: empty for SQLite in DATA/read.db, or postgres://user:password@host:5432/db?sslmode=disable")
 }

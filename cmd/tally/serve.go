@@ -27,7 +27,6 @@ import (
 	"github.com/tallyhq/tally/internal/server"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
-	"github.com/tallyhq/tally/internal/sqlite"
 	"github.com/tallyhq/tally/internal/top"
 )
 
@@ -145,7 +144,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	st, err := datadir.Open(ctx, m.Config.DataDir, datadir.Options{
 		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
 			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite},
-		Read: sqlite.Options{Now: m.Now},
+		ReadStore: m.Config.ReadStore, Now: m.Now,
 	})
 	if err != nil {
 		return err
@@ -179,13 +178,24 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	mux.HandleFunc("GET /healthz", m.healthz)
 	if m.Config.MetricsAddr == "" {
 		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
 	}
 	return mux
+}
+
+// healthz answers whether tally can serve: 503, naming the store, when the read model does not
+// answer within two seconds (the write model is a local file, or tally would not have started).
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := m.stores.Read.Ping(ctx); err != nil {
+		m.Log.Warn("health check: the read model does not answer", "err", err)
+		jsonhttp.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "read_model": "down"})
+		return
+	}
+	jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok", "read_model": "ok", "write_model": "ok"})
 }
 
 // Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight

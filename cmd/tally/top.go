@@ -9,12 +9,12 @@ import (
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/report"
-	"github.com/tallyhq/tally/internal/sqlite"
 )
 
 func runTop(ctx context.Context, e env, c command, args []string) error {
 	flags := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := flags.String("data", "./data", "data directory")
+	readStore := readStoreFlag(flags)
 	site := flags.String("site", "", "only this site")
 	typ := flags.String("type", "", "only this type, e.g. blog")
 	limit := flags.Int("limit", 10, "how many items")
@@ -24,7 +24,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 	if *limit < 1 || *limit > 10_000 {
 		return fmt.Errorf("--limit must be from 1 to 10000")
 	}
-	db, err := datadir.OpenRead(ctx, *data, sqlite.Options{ReadOnly: true})
+	db, err := datadir.OpenRead(ctx, *data, datadir.Options{ReadStore: *readStore, ReadOnly: true})
 	if err != nil {
 		return err
 	}

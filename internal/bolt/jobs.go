@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -171,4 +172,37 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("mark all items dirty: %w", err)
 	}
 	return n, ctx.Err()
+}
+
+// FirstDay returns the earliest UTC day with counts in the write model, from the day history
+// and the items' records; ok is false when nothing was ever counted. A rebuilt read model
+// snapshots every day from there.
+func (s *Store) FirstDay(ctx context.Context) (first time.Time, ok bool, err error) {
+	min := uint32(0)
+	note := func(d uint32) {
+		if d != 0 && (min == 0 || d < min) {
+			min = d
+		}
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
+			if len(k) >= 4 {
+				note(binary.BigEndian.Uint32(k[len(k)-4:]))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
+			note(decodeRecord(v).day)
+			return nil
+		})
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find the first day: %w", err)
+	}
+	if min == 0 {
+		return time.Time{}, false, ctx.Err()
+	}
+	return time.Unix(int64(min)*86400, 0).UTC(), true, ctx.Err()
 }

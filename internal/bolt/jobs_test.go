@@ -110,3 +110,19 @@ func TestClockGoingBackDoesNotReopenADay(t *testing.T) {
 		t.Errorf("yesterday gained views after it ended: %+v", rows)
 	}
 }
+
+func TestFirstDay(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	s, _ := newTestStore(t, clk)
+	if _, ok, err := s.FirstDay(context.Background()); ok || err != nil {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
+	}
+	record(t, s, hello, sid("a", clk.Now())) // day 20, filed in the history on day 22
+	clk.Set(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+	record(t, s, hello, sid("a", clk.Now()))
+	record(t, s, other, sid("a", clk.Now())) // only in its record
+	first, ok, err := s.FirstDay(context.Background())
+	if err != nil || !ok || !first.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("FirstDay = %v %v %v, want 2026-11-20", first, ok, err)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/postgres"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
@@ -68,16 +69,28 @@ func OpenWrite(dir string, opts bolt.Options) (*bolt.Store, error) {
 	return w, err
 }
 
-// OpenRead opens the read model of dir, creating and migrating it unless opts.ReadOnly; a
-// read-only open of a directory without one says so.
-func OpenRead(ctx context.Context, dir string, opts sqlite.Options) (*sqlite.DB, error) {
+// OpenRead opens the read model: SQLite in dir unless opts.ReadStore names a PostgreSQL
+// database. It creates and migrates it unless opts.ReadOnly; a read-only open of a directory
+// without a SQLite read model says so.
+func OpenRead(ctx context.Context, dir string, opts Options) (ReadModel, error) {
+	if IsPostgres(opts.ReadStore) {
+		return postgres.Open(ctx, opts.ReadStore, postgres.Options{Now: opts.Now})
+	}
+	if opts.ReadStore != "" {
+		return nil, fmt.Errorf("--read-store %s: want empty (SQLite in the data directory) or a postgres:// URL", postgres.Redact(opts.ReadStore))
+	}
 	path := filepath.Join(dir, ReadFile)
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, dir)
 		}
 	}
-	return sqlite.Open(ctx, path, opts)
+	return sqlite.Open(ctx, path, sqlite.Options{Now: opts.Now, ReadOnly: opts.ReadOnly})
+}
+
+// IsPostgres reports whether a --read-store URL names a PostgreSQL database.
+func IsPostgres(readStore string) bool {
+	return strings.HasPrefix(readStore, "postgres://") || strings.HasPrefix(readStore, "postgresql://")
 }
 
 // ReadModel is the read model as tally uses it: what the jobs write, and what the dashboard
@@ -87,6 +100,7 @@ type ReadModel interface {
 	snapshot.Sink
 	ops.Reader
 	top.Lister
+	Ping(ctx context.Context) error
 	Close() error
 }
 
@@ -100,7 +114,10 @@ type Stores struct {
 // Options say how to open the stores.
 type Options struct {
 	Write bolt.Options
-	Read  sqlite.Options
+	// ReadStore is the read model: "" for SQLite in DATA/read.db, or a postgres:// URL.
+	ReadStore string
+	ReadOnly  bool             // open the read model without migrating it (tally top)
+	Now       func() time.Time // the read model's clock; default time.Now
 }
 
 // Open opens both stores of dir.
@@ -109,7 +126,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := OpenRead(ctx, dir, opts.Read)
+	r, err := OpenRead(ctx, dir, opts)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -122,20 +139,27 @@ func (s *Stores) Close() error {
 	return errors.Join(s.Write.Close(), s.Read.Close())
 }
 
-// Backup writes a consistent backup of the stores and the secrets into dest, a new folder.
+// Backup writes a consistent backup of the stores and the secrets into dest, a new folder. A
+// read model on PostgreSQL is not in it: back that up with pg_dump, or let tally restore
+// rebuild it from the write model.
 func (s *Stores) Backup(ctx context.Context, dest string, now time.Time) (backup.Manifest, error) {
-	return backup.Make(ctx, dest, BackupParts(s.Dir, s.Read.(*sqlite.DB), s.Write), now)
+	read, _ := s.Read.(*sqlite.DB)
+	return backup.Make(ctx, dest, BackupParts(s.Dir, read, s.Write), now)
 }
 
-// BackupParts lists what a backup of dir holds, read model first: a restore then flushes every
-// item again, which makes the read model match the write model whatever moment each was copied.
+// BackupParts lists what a backup of dir holds, read model first (when it is SQLite's): a
+// restore then flushes every item again, which makes the read model match the write model
+// whatever moment each was copied.
 func BackupParts(dir string, read *sqlite.DB, write *bolt.Store) []backup.Part {
-	return []backup.Part{
-		{Name: ReadFile, Write: read.BackupTo},
-		{Name: WriteFile, Write: write.BackupTo},
-		{Name: session.SaltFile, Write: backup.CopyFile(filepath.Join(dir, session.SaltFile)), Optional: true},
-		{Name: admin.PasswordFile, Write: backup.CopyFile(filepath.Join(dir, admin.PasswordFile)), Optional: true},
+	var parts []backup.Part
+	if read != nil {
+		parts = append(parts, backup.Part{Name: ReadFile, Write: read.BackupTo})
 	}
+	return append(parts,
+		backup.Part{Name: WriteFile, Write: write.BackupTo},
+		backup.Part{Name: session.SaltFile, Write: backup.CopyFile(filepath.Join(dir, session.SaltFile)), Optional: true},
+		backup.Part{Name: admin.PasswordFile, Write: backup.CopyFile(filepath.Join(dir, admin.PasswordFile)), Optional: true},
+	)
 }
 
 // Import sets starting counts in dir's write model (see bolt.Store.Seed) and returns what each
@@ -154,7 +178,7 @@ func Import(ctx context.Context, dir string, seeds []item.Seed) ([]item.Seed, er
 
 // partNames are the files a restore puts back: the names of BackupParts.
 func partNames() []string {
-	var names []string
+	names := []string{ReadFile}
 	for _, p := range BackupParts("", nil, nil) {
 		names = append(names, p.Name)
 	}

@@ -94,6 +94,14 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// Ping reports whether the database answers, for /healthz.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("read model: %w", err)
+	}
+	return nil
+}
+
 // inTx runs fn in a write transaction, committing if it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)

@@ -11,10 +11,12 @@ import (
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/top"
 )
 
 func TestTop(t *testing.T) {
@@ -216,3 +218,11 @@ func TestSnapshotExactAndBackfilled(t *testing.T) {
 		}
 	})
 }
+
+// The spelled-out ReadModel must stay what its consumers declare.
+var (
+	_ flush.Sink    = storetest.ReadModel(nil)
+	_ snapshot.Sink = storetest.ReadModel(nil)
+	_ ops.Reader    = storetest.ReadModel(nil)
+	_ top.Lister    = storetest.ReadModel(nil)
+)

@@ -12,12 +12,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tallyhq/tally/internal/flush"
-	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/postgres"
-	"github.com/tallyhq/tally/internal/snapshot"
+	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/sqlite"
-	"github.com/tallyhq/tally/internal/top"
 )
 
 // DefaultPostgres is the server the tests use unless TALLY_TEST_POSTGRES names another.
@@ -83,13 +81,27 @@ func Postgres(t testing.TB, opts postgres.Options) *postgres.DB {
 	return db
 }
 
-// ReadModel is what every read model offers: what the jobs write and the dashboard and /api/top
-// read. The conformance tests hold each one to the same answers.
+// ReadModel is what every read model offers: what the jobs write (flush.Sink, snapshot.Sink)
+// and the dashboard and /api/top read (ops.Reader, top.Lister), spelled out because those
+// packages' own tests import this one. The conformance tests hold each model to the same
+// answers.
 type ReadModel interface {
-	flush.Sink
-	snapshot.Sink
-	ops.Reader
-	top.Lister
+	UpsertCounts(ctx context.Context, rows []item.Counted) error
+	RecordFlush(ctx context.Context, items int) error
+	UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error
+	SummarizeDay(ctx context.Context, date time.Time) error
+	LastSnapshot(ctx context.Context) (time.Time, bool, error)
+	RecordSnapshot(ctx context.Context, items int) error
+	Sites(ctx context.Context) ([]string, error)
+	Site(ctx context.Context, site string) (report.Site, error)
+	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
+	SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error)
+	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
+	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
+	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
+	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
+	LastFlush(ctx context.Context) (time.Time, bool, error)
+	Ping(ctx context.Context) error
 	Close() error
 }
 
