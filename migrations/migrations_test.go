@@ -20,7 +20,6 @@ func TestLoadMigrationsRejectsBadNames(t *testing.T) {
 	}
 }
 
-
 // TestDialectsAgree: both dialects end at the same number, so a later migration takes the next
 // number in both folders.
 func TestDialectsAgree(t *testing.T) {
