@@ -18,37 +18,38 @@ var hex64 = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 // byte, with testdata/*.golden.html: a change to the templates, the charts or the numbers shows
 // up as a diff to review (go test ./internal/ops -run Golden -update rewrites them).
 func TestPagesGolden(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	c := client()
-	to.login(t, c, "198.51.100.1", password)
-	for name, path := range map[string]string{
-		"views.golden.html":         "/ops/views?days=14",
-		"views-sorted.golden.html":  "/ops/views?days=7&sort=recent&q=blog",
-		"item.golden.html":          "/ops/views/item?site=example.com&type=blog&slug=b&days=14",
-		"item-fragment.golden.html": "/ops/views/item?site=example.com&type=blog&slug=a&fragment=1",
-	} {
-		resp, body := get(t, c, to.url+path, false)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d", path, resp.StatusCode)
-		}
-		body = strings.ReplaceAll(body, strings.TrimPrefix(to.url, "http://"), "HOST")
-		body = hex64.ReplaceAllString(body, "CSRF")
-		golden := filepath.Join("testdata", name)
-		if *update {
-			if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		for name, path := range map[string]string{
+			"views.golden.html":         "/ops/views?days=14",
+			"views-sorted.golden.html":  "/ops/views?days=7&sort=recent&q=blog",
+			"item.golden.html":          "/ops/views/item?site=example.com&type=blog&slug=b&days=14",
+			"item-fragment.golden.html": "/ops/views/item?site=example.com&type=blog&slug=a&fragment=1",
+		} {
+			resp, body := get(t, c, to.url+path, false)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d", path, resp.StatusCode)
 			}
-			continue
+			body = strings.ReplaceAll(body, strings.TrimPrefix(to.url, "http://"), "HOST")
+			body = hex64.ReplaceAllString(body, "CSRF")
+			golden := filepath.Join("testdata", name)
+			if *update {
+				if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/ops -run Golden -update to create it)", err)
+			}
+			if body != string(want) {
+				t.Errorf("%s differs from %s; review the change and rerun with -update:\n%s", path, golden, firstDiff(string(want), body))
+			}
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./internal/ops -run Golden -update to create it)", err)
-		}
-		if body != string(want) {
-			t.Errorf("%s differs from %s; review the change and rerun with -update:\n%s", path, golden, firstDiff(string(want), body))
-		}
-	}
+	})
 }
 
 // firstDiff shows the first line where got departs from want.

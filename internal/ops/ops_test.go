@@ -33,7 +33,7 @@ var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 type testOps struct {
 	url     string
-	db      *sqlite.DB
+	db      storetest.ReadModel
 	clk     *clock.Fake
 	dir     string
 	flushes atomic.Int32
@@ -42,14 +42,30 @@ type testOps struct {
 
 const sessionCookie = "tally_session"
 
+// newTestOps serves /ops over a SQLite read model.
 func newTestOps(t testing.TB) *testOps {
+	t.Helper()
+	clk := clock.NewFake(now)
+	db, _ := storetest.Read(t, sqlite.Options{Now: clk.Now})
+	return newTestOpsOn(t, db, clk)
+}
+
+// forEachReadModel runs test against every read model: the dashboard must show the same
+// numbers, rows and pages whichever holds the data.
+func forEachReadModel(t *testing.T, test func(t *testing.T, to *testOps)) {
+	clk := clock.NewFake(now)
+	storetest.ReadModels(t, clk.Now, func(t *testing.T, db storetest.ReadModel) {
+		clk.Set(now)
+		test(t, newTestOpsOn(t, db, clk))
+	})
+}
+
+func newTestOpsOn(t testing.TB, db storetest.ReadModel, clk *clock.Fake) *testOps {
 	t.Helper()
 	dir := t.TempDir()
 	if err := admin.SetPassword(dir, password); err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(now)
-	db, _ := storetest.Read(t, sqlite.Options{Now: clk.Now})
 	ips, _ := clientip.ParseTrusted("127.0.0.1")
 	to := &testOps{db: db, clk: clk, dir: dir}
 	auth := admin.New(admin.Config{DataDir: dir, Sessions: storetest.Write(t, bolt.Options{Now: clk.Now}),
@@ -389,254 +405,263 @@ func apiJSON(t *testing.T, to *testOps, path string, v any) {
 }
 
 func TestSummaryNumbers(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	var s Summary
-	apiJSON(t, to, "/ops/api/summary?days=14", &s)
-	// By hand: total 407+62+100; unique 203+62+50; today 7+2+0.
-	// Last 14 days: now minus the end of Nov 10: a 407-270, b 62-21.
-	// The 14 before: end of Nov 10 minus end of Oct 27: a 270-130, b 21-0.
-	if s.Site != "example.com" || s.Total != 569 || s.Unique != 315 || s.Today != 9 || s.Items != 3 {
-		t.Errorf("summary %+v", s)
-	}
-	if s.Period != 178 || s.Previous != 161 {
-		t.Errorf("period %d previous %d, want 178 and 161", s.Period, s.Previous)
-	}
-	if s.ChangePct == nil || fmt.Sprintf("%.2f", *s.ChangePct) != "10.56" {
-		t.Errorf("change %v, want +10.56%%", s.ChangePct)
-	}
-	if len(s.ByType) != 1 || s.ByType[0] != (TypeViews{Type: "blog", Views: 178}) {
-		t.Errorf("by type %+v, want only blog with 178 (the page had no views)", s.ByType)
-	}
-	if s.LastFlush == nil || !s.LastFlush.Equal(now) {
-		t.Errorf("last flush %v", s.LastFlush)
-	}
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		var s Summary
+		apiJSON(t, to, "/ops/api/summary?days=14", &s)
+		// By hand: total 407+62+100; unique 203+62+50; today 7+2+0.
+		// Last 14 days: now minus the end of Nov 10: a 407-270, b 62-21.
+		// The 14 before: end of Nov 10 minus end of Oct 27: a 270-130, b 21-0.
+		if s.Site != "example.com" || s.Total != 569 || s.Unique != 315 || s.Today != 9 || s.Items != 3 {
+			t.Errorf("summary %+v", s)
+		}
+		if s.Period != 178 || s.Previous != 161 {
+			t.Errorf("period %d previous %d, want 178 and 161", s.Period, s.Previous)
+		}
+		if s.ChangePct == nil || fmt.Sprintf("%.2f", *s.ChangePct) != "10.56" {
+			t.Errorf("change %v, want +10.56%%", s.ChangePct)
+		}
+		if len(s.ByType) != 1 || s.ByType[0] != (TypeViews{Type: "blog", Views: 178}) {
+			t.Errorf("by type %+v, want only blog with 178 (the page had no views)", s.ByType)
+		}
+		if s.LastFlush == nil || !s.LastFlush.Equal(now) {
+			t.Errorf("last flush %v", s.LastFlush)
+		}
 
-	var s7 Summary
-	apiJSON(t, to, "/ops/api/summary?days=7", &s7)
-	if s7.Period != 67+20 {
-		t.Errorf("7-day period %d, want 87", s7.Period)
-	}
+		var s7 Summary
+		apiJSON(t, to, "/ops/api/summary?days=7", &s7)
+		if s7.Period != 67+20 {
+			t.Errorf("7-day period %d, want 87", s7.Period)
+		}
+	})
 }
 
 func TestSeries(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	var r seriesResponse
-	apiJSON(t, to, "/ops/api/series?days=14", &r)
-	if len(r.Days) != 14 {
-		t.Fatalf("%d days, want 14", len(r.Days))
-	}
-	for i, p := range r.Days[:13] {
-		want := now.AddDate(0, 0, i-13).Format(time.DateOnly)
-		if p.Date != want || p.Total != 13 || p.Unique != 8 || p.Partial {
-			t.Errorf("day %d: %+v, want %s with 13 views, 8 unique", i, p, want)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		var r seriesResponse
+		apiJSON(t, to, "/ops/api/series?days=14", &r)
+		if len(r.Days) != 14 {
+			t.Fatalf("%d days, want 14", len(r.Days))
 		}
-	}
-	if last := r.Days[13]; last.Date != "2026-11-24" || last.Total != 9 || !last.Partial {
-		t.Errorf("today: %+v, want 9 views so far", last)
-	}
+		for i, p := range r.Days[:13] {
+			want := now.AddDate(0, 0, i-13).Format(time.DateOnly)
+			if p.Date != want || p.Total != 13 || p.Unique != 8 || p.Partial {
+				t.Errorf("day %d: %+v, want %s with 13 views, 8 unique", i, p, want)
+			}
+		}
+		if last := r.Days[13]; last.Date != "2026-11-24" || last.Total != 9 || !last.Partial {
+			t.Errorf("today: %+v, want 9 views so far", last)
+		}
 
-	var trend seriesResponse
-	apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=a&days=30", &trend)
-	if len(trend.Days) != 30 || trend.Days[0].Total != 10 || trend.Days[29].Total != 7 {
-		t.Errorf("trend of a: %d days, first %+v, last %+v", len(trend.Days), trend.Days[0], trend.Days[len(trend.Days)-1])
-	}
-	var bTrend seriesResponse
-	apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=b&days=30", &bTrend)
-	// b began on day 20 of 40 (Nov 4): 3 views on Nov 4 itself, nothing before.
-	for _, p := range bTrend.Days {
-		want := int64(3)
-		switch {
-		case p.Date < "2026-11-04":
-			want = 0
-		case p.Partial:
-			want = 2
+		var trend seriesResponse
+		apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=a&days=30", &trend)
+		if len(trend.Days) != 30 || trend.Days[0].Total != 10 || trend.Days[29].Total != 7 {
+			t.Errorf("trend of a: %d days, first %+v, last %+v", len(trend.Days), trend.Days[0], trend.Days[len(trend.Days)-1])
 		}
-		if p.Total != want {
-			t.Errorf("b on %s: %d, want %d", p.Date, p.Total, want)
+		var bTrend seriesResponse
+		apiJSON(t, to, "/ops/api/items/trend?type=blog&slug=b&days=30", &bTrend)
+		// b began on day 20 of 40 (Nov 4): 3 views on Nov 4 itself, nothing before.
+		for _, p := range bTrend.Days {
+			want := int64(3)
+			switch {
+			case p.Date < "2026-11-04":
+				want = 0
+			case p.Partial:
+				want = 2
+			}
+			if p.Total != want {
+				t.Errorf("b on %s: %d, want %d", p.Date, p.Total, want)
+			}
 		}
-	}
+	})
 }
 
 func TestItemsSortAndFilter(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	tests := []struct {
-		query string
-		want  string
-		total int
-	}{
-		{"", "a b /about", 3}, // placeholder replaced below: default sort is total
-		{"?sort=total", "a /about b", 3},
-		{"?sort=unique", "a b /about", 3},
-		{"?sort=recent", "b a /about", 3},
-		{"?q=ABOUT", "/about", 1},
-		{"?q=blog", "a b", 2},
-		{"?q=%25", "", 0},
-	}
-	tests[0].want = "a /about b"
-	for _, tt := range tests {
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		tests := []struct {
+			query string
+			want  string
+			total int
+		}{
+			{"", "a b /about", 3}, // placeholder replaced below: default sort is total
+			{"?sort=total", "a /about b", 3},
+			{"?sort=unique", "a b /about", 3},
+			{"?sort=recent", "b a /about", 3},
+			{"?q=ABOUT", "/about", 1},
+			{"?q=blog", "a b", 2},
+			{"?q=%25", "", 0},
+		}
+		tests[0].want = "a /about b"
+		for _, tt := range tests {
+			var page itemsResponse
+			apiJSON(t, to, "/ops/api/items"+tt.query, &page)
+			var slugs []string
+			for _, it := range page.Items {
+				slugs = append(slugs, it.Slug)
+			}
+			if got := strings.Join(slugs, " "); got != tt.want || page.Total != tt.total {
+				t.Errorf("%q: %q (%d), want %q (%d)", tt.query, got, page.Total, tt.want, tt.total)
+			}
+		}
 		var page itemsResponse
-		apiJSON(t, to, "/ops/api/items"+tt.query, &page)
-		var slugs []string
+		apiJSON(t, to, "/ops/api/items", &page)
+		recent := map[string]int64{}
 		for _, it := range page.Items {
-			slugs = append(slugs, it.Slug)
+			recent[it.Slug] = it.Recent
 		}
-		if got := strings.Join(slugs, " "); got != tt.want || page.Total != tt.total {
-			t.Errorf("%q: %q (%d), want %q (%d)", tt.query, got, page.Total, tt.want, tt.total)
+		if recent["a"] != 67 || recent["b"] != 20 || recent["/about"] != 0 {
+			t.Errorf("last 7 days %v, want a 67, b 20, /about 0", recent)
 		}
-	}
-	var page itemsResponse
-	apiJSON(t, to, "/ops/api/items", &page)
-	recent := map[string]int64{}
-	for _, it := range page.Items {
-		recent[it.Slug] = it.Recent
-	}
-	if recent["a"] != 67 || recent["b"] != 20 || recent["/about"] != 0 {
-		t.Errorf("last 7 days %v, want a 67, b 20, /about 0", recent)
-	}
+	})
 }
 
 func TestItemsPaginate(t *testing.T) {
-	to := newTestOps(t)
-	var rows []item.Counted
-	for i := range 120 {
-		rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprintf("p%03d", i)}, Counts: item.Counts{Unique: 1, Total: int64(i)}})
-	}
-	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
-		t.Fatal(err)
-	}
-	var p3 itemsResponse
-	apiJSON(t, to, "/ops/api/items?page=3", &p3)
-	if p3.Total != 120 || len(p3.Items) != 20 || p3.Items[0].Slug != "p019" || p3.Page != 3 || p3.PageSize != 50 {
-		t.Errorf("page 3: total %d, %d items from %q, page %d of size %d", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Page, p3.PageSize)
-	}
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		var rows []item.Counted
+		for i := range 120 {
+			rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprintf("p%03d", i)}, Counts: item.Counts{Unique: 1, Total: int64(i)}})
+		}
+		if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
+			t.Fatal(err)
+		}
+		var p3 itemsResponse
+		apiJSON(t, to, "/ops/api/items?page=3", &p3)
+		if p3.Total != 120 || len(p3.Items) != 20 || p3.Items[0].Slug != "p019" || p3.Page != 3 || p3.PageSize != 50 {
+			t.Errorf("page 3: total %d, %d items from %q, page %d of size %d", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Page, p3.PageSize)
+		}
+	})
 }
 
 func TestPagesEscapeSlugs(t *testing.T) {
-	to := newTestOps(t)
-	evil := `<script>alert(1)</script>`
-	if err := to.db.UpsertCounts(context.Background(), []item.Counted{
-		{Item: item.Item{Site: "example.com", Type: "blog", Slug: evil}, Counts: item.Counts{Unique: 1, Total: 1}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	c := client()
-	to.login(t, c, "198.51.100.1", password)
-	for _, path := range []string{"/ops/views", "/ops/views/item?site=example.com&type=blog&slug=" + url.QueryEscape(evil)} {
-		_, body := get(t, c, to.url+path, false)
-		if strings.Contains(body, evil) || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-			t.Errorf("%s does not escape the slug", path)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		evil := `<script>alert(1)</script>`
+		if err := to.db.UpsertCounts(context.Background(), []item.Counted{
+			{Item: item.Item{Site: "example.com", Type: "blog", Slug: evil}, Counts: item.Counts{Unique: 1, Total: 1}},
+		}); err != nil {
+			t.Fatal(err)
 		}
-	}
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		for _, path := range []string{"/ops/views", "/ops/views/item?site=example.com&type=blog&slug=" + url.QueryEscape(evil)} {
+			_, body := get(t, c, to.url+path, false)
+			if strings.Contains(body, evil) || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+				t.Errorf("%s does not escape the slug", path)
+			}
+		}
+	})
 }
 
 func TestDashboardPageShowsTheNumbers(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	c := client()
-	to.login(t, c, "198.51.100.1", password)
-	_, body := get(t, c, to.url+"/ops/views", false)
-	for _, want := range []string{
-		`id="kpi-total">569<`, `id="kpi-unique">315<`, `id="kpi-today">9<`, `id="kpi-period">178<`,
-		`11% vs the 14 days before`, `class="change up"`, `id="kpi-items">3<`, `Last flushed just now`, `Days are UTC`,
-		`href="https://example.com/blogs/a"`, `<svg viewBox="0 0 720 200" class="chart"`, `class="donut"`,
-		`href="https://example.com/#tally-ignore"`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("dashboard lacks %q", want)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		_, body := get(t, c, to.url+"/ops/views", false)
+		for _, want := range []string{
+			`id="kpi-total">569<`, `id="kpi-unique">315<`, `id="kpi-today">9<`, `id="kpi-period">178<`,
+			`11% vs the 14 days before`, `class="change up"`, `id="kpi-items">3<`, `Last flushed just now`, `Days are UTC`,
+			`href="https://example.com/blogs/a"`, `<svg viewBox="0 0 720 200" class="chart"`, `class="donut"`,
+			`href="https://example.com/#tally-ignore"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("dashboard lacks %q", want)
+			}
 		}
-	}
-	_, frag := get(t, c, to.url+"/ops/views/item?site=example.com&type=blog&slug=a&fragment=1", false)
-	if strings.Contains(frag, "<html") || !strings.Contains(frag, `id="trend-total">407<`) {
-		t.Errorf("trend fragment: %.300s", frag)
-	}
+		_, frag := get(t, c, to.url+"/ops/views/item?site=example.com&type=blog&slug=a&fragment=1", false)
+		if strings.Contains(frag, "<html") || !strings.Contains(frag, `id="trend-total">407<`) {
+			t.Errorf("trend fragment: %.300s", frag)
+		}
+	})
 }
 
 func TestExports(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?sort=total", true)
-	if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
-		t.Errorf("content type %q", ct)
-	}
-	lines := strings.Split(strings.TrimSpace(body), "\n")
-	if len(lines) != 4 || lines[0] != "site,type,slug,unique,total,likes,last_7_days,last_synced_at" ||
-		lines[1] != "example.com,blog,a,203,407,0,67,2026-11-24T11:58:00Z" {
-		t.Errorf("items.csv:\n%s", body)
-	}
-	_, body = get(t, client(), to.url+"/ops/api/export/daily.csv?days=14", true)
-	lines = strings.Split(strings.TrimSpace(body), "\n")
-	if len(lines) != 15 || lines[0] != "date,views,unique,partial" || lines[14] != "2026-11-24,9,5,true" {
-		t.Errorf("daily.csv:\n%s", body)
-	}
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?sort=total", true)
+		if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+			t.Errorf("content type %q", ct)
+		}
+		lines := strings.Split(strings.TrimSpace(body), "\n")
+		if len(lines) != 4 || lines[0] != "site,type,slug,unique,total,likes,last_7_days,last_synced_at" ||
+			lines[1] != "example.com,blog,a,203,407,0,67,2026-11-24T11:58:00Z" {
+			t.Errorf("items.csv:\n%s", body)
+		}
+		_, body = get(t, client(), to.url+"/ops/api/export/daily.csv?days=14", true)
+		lines = strings.Split(strings.TrimSpace(body), "\n")
+		if len(lines) != 15 || lines[0] != "date,views,unique,partial" || lines[14] != "2026-11-24,9,5,true" {
+			t.Errorf("daily.csv:\n%s", body)
+		}
+	})
 }
 
 // TestPeriodValidation: every endpoint that takes ?days= accepts the periods the dashboard
 // offers and nothing else, rather than quietly answering for another period.
 func TestPeriodValidation(t *testing.T) {
-	to := newTestOps(t)
-	seed(t, to)
-	c := client()
-	to.login(t, c, "198.51.100.1", password)
-	paths := []string{"/ops/api/summary", "/ops/api/series", "/ops/api/items/trend?type=blog&slug=a&", "/ops/api/export/daily.csv", "/ops/views", "/ops/views/item?site=example.com&type=blog&slug=a&"}
-	for _, p := range paths {
-		sep := "?"
-		if strings.HasSuffix(p, "&") {
-			sep = ""
-		}
-		for days, want := range map[string]int{"7": 200, "14": 200, "30": 200, "90": 200, "60": 400, "0": 400, "366": 400, "x": 400} {
-			resp, body := get(t, c, to.url+p+sep+"days="+days, false)
-			if resp.StatusCode != want {
-				t.Errorf("%s days=%s: %d, want %d", p, days, resp.StatusCode, want)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		paths := []string{"/ops/api/summary", "/ops/api/series", "/ops/api/items/trend?type=blog&slug=a&", "/ops/api/export/daily.csv", "/ops/views", "/ops/views/item?site=example.com&type=blog&slug=a&"}
+		for _, p := range paths {
+			sep := "?"
+			if strings.HasSuffix(p, "&") {
+				sep = ""
 			}
-			if want == 400 && !strings.Contains(body, "days must be 7, 14, 30 or 90") {
-				t.Errorf("%s days=%s: %q does not say which periods exist", p, days, body)
+			for days, want := range map[string]int{"7": 200, "14": 200, "30": 200, "90": 200, "60": 400, "0": 400, "366": 400, "x": 400} {
+				resp, body := get(t, c, to.url+p+sep+"days="+days, false)
+				if resp.StatusCode != want {
+					t.Errorf("%s days=%s: %d, want %d", p, days, resp.StatusCode, want)
+				}
+				if want == 400 && !strings.Contains(body, "days must be 7, 14, 30 or 90") {
+					t.Errorf("%s days=%s: %q does not say which periods exist", p, days, body)
+				}
 			}
 		}
-	}
-	var s Summary
-	apiJSON(t, to, "/ops/api/summary?days=30", &s)
-	var r seriesResponse
-	apiJSON(t, to, "/ops/api/series?days=30", &r)
-	if s.Days != 30 || len(r.Days) != 30 {
-		t.Errorf("days=30: summary for %d days, series of %d", s.Days, len(r.Days))
-	}
+		var s Summary
+		apiJSON(t, to, "/ops/api/summary?days=30", &s)
+		var r seriesResponse
+		apiJSON(t, to, "/ops/api/series?days=30", &r)
+		if s.Days != 30 || len(r.Days) != 30 {
+			t.Errorf("days=30: summary for %d days, series of %d", s.Days, len(r.Days))
+		}
+	})
 }
 
 // TestCSVCellsNeutralised: visitors choose slugs (and, before host validation, sites); no cell
 // of an export may start what a spreadsheet reads as a formula, and the file name stays plain.
 func TestCSVCellsNeutralised(t *testing.T) {
-	to := newTestOps(t)
-	var rows []item.Counted
-	for i, slug := range []string{`=HYPERLINK("https://evil.example","x")`, "+1+1", "-2+3", "@SUM(A1)", "\tx", "plain"} {
-		rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: slug}, Counts: item.Counts{Unique: 1, Total: int64(10 - i)}})
-	}
-	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
-		t.Fatal(err)
-	}
-	resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?site=example.com", true)
-	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range records[1:] {
-		for _, cell := range rec {
-			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-				t.Errorf("cell %q of %v starts a formula", cell, rec)
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		var rows []item.Counted
+		for i, slug := range []string{`=HYPERLINK("https://evil.example","x")`, "+1+1", "-2+3", "@SUM(A1)", "\tx", "plain"} {
+			rows = append(rows, item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: slug}, Counts: item.Counts{Unique: 1, Total: int64(10 - i)}})
+		}
+		if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := get(t, client(), to.url+"/ops/api/export/items.csv?site=example.com", true)
+		records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range records[1:] {
+			for _, cell := range rec {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("cell %q of %v starts a formula", cell, rec)
+				}
 			}
 		}
-	}
-	if records[len(records)-1][2] != "plain" {
-		t.Errorf("a plain slug was changed: %v", records[len(records)-1])
-	}
-	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="tally-items-example.com.csv"` {
-		t.Errorf("Content-Disposition %q", cd)
-	}
-	if got := safeFilename(`tally-items-=x"; y.csv`); got != "tally-items-_x___y.csv" {
-		t.Errorf("safeFilename = %q", got)
-	}
+		if records[len(records)-1][2] != "plain" {
+			t.Errorf("a plain slug was changed: %v", records[len(records)-1])
+		}
+		if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="tally-items-example.com.csv"` {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		if got := safeFilename(`tally-items-=x"; y.csv`); got != "tally-items-_x___y.csv" {
+			t.Errorf("safeFilename = %q", got)
+		}
+	})
 }
 
 // TestBackupNeedsPOST: a cross-site <img src=/ops/api/backup> sends a GET with whatever Basic
