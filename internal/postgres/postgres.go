@@ -52,6 +52,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
 	cfg.MaxConns = opts.MaxConns
+	// An idle connection is pinged before use (pgxpool does so after 1 s idle), and a server
+	// that went away must not make that ping hang.
+	cfg.PingTimeout = opts.ConnectTimeout
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("read model %s: %w", where, err)
