@@ -28,6 +28,7 @@ type options struct {
 	items     int
 	tally     string
 	storeOnly bool
+	readStore string
 	loadOnly  bool
 	smoke     bool
 	flushN    int
@@ -50,6 +51,7 @@ func main() {
 	flag.IntVar(&o.flushN, "flush-items", 100_000, "dirty items in the big flush and the snapshot")
 	flag.IntVar(&o.manyN, "many-items", 1_000_000, "items in the store for the few-among-many flush")
 	flag.BoolVar(&o.smoke, "smoke", false, "a short run: 1 s rounds, 2 rounds, small stores")
+	flag.StringVar(&o.readStore, "read-store", "", "the store figures' read model: empty for SQLite, or a postgres:// URL (each run uses a fresh schema)")
 	flag.Parse()
 	if o.smoke {
 		o.duration, o.rounds, o.flushN, o.manyN = time.Second, 2, 5_000, 20_000

@@ -5,48 +5,83 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/snapshot"
-	"github.com/tallyhq/tally/internal/sqlite"
 )
 
-// stores is a fresh pair of real stores in a temp directory.
+// stores is a fresh pair of real stores: bbolt in a temp directory, and SQLite there too or an
+// empty schema of the PostgreSQL database named by -read-store.
 type stores struct {
-	dir   string
-	write *bolt.Store
-	read  *sqlite.DB
-	flush *flush.Flusher
-	snap  *snapshot.Snapshotter
+	dir    string
+	write  *bolt.Store
+	read   datadir.ReadModel
+	flush  *flush.Flusher
+	snap   *snapshot.Snapshotter
+	remove func() // drops the PostgreSQL schema
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func openStores(ctx context.Context) (*stores, error) {
+func openStores(ctx context.Context, readStore string) (*stores, error) {
 	dir, err := os.MkdirTemp("", "tally-bench-store-")
 	if err != nil {
 		return nil, err
 	}
-	w, err := bolt.Open(filepath.Join(dir, "write.db"), bolt.Options{})
+	s := &stores{dir: dir, remove: func() {}}
+	if datadir.IsPostgres(readStore) {
+		if readStore, s.remove, err = freshSchema(ctx, readStore); err != nil {
+			return nil, err
+		}
+	}
+	// One site of a million items: past the default bound on items per site, on purpose.
+	st, err := datadir.Open(ctx, dir, datadir.Options{ReadStore: readStore, Write: bolt.Options{MaxItemsPerSite: 10_000_000}})
 	if err != nil {
+		s.remove()
 		return nil, err
 	}
-	r, err := sqlite.Open(ctx, filepath.Join(dir, "read.db"), sqlite.Options{})
+	s.write, s.read = st.Write, st.Read
+	s.flush, s.snap = flush.New(st.Write, st.Read, quiet), snapshot.New(st.Write, st.Read, time.Now, quiet)
+	return s, nil
+}
+
+// freshSchema makes an empty schema in the database at rawURL and returns the URL that uses it.
+func freshSchema(ctx context.Context, rawURL string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, rawURL)
 	if err != nil {
-		w.Close()
-		return nil, err
+		return "", nil, err
 	}
-	return &stores{dir: dir, write: w, read: r, flush: flush.New(w, r, quiet), snap: snapshot.New(w, r, time.Now, quiet)}, nil
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("tally_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		if c, err := pgx.Connect(context.Background(), rawURL); err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	}, nil
 }
 
 func (s *stores) close() {
 	s.write.Close()
 	s.read.Close()
+	s.remove()
 	os.RemoveAll(s.dir)
 }
 
@@ -86,8 +121,8 @@ func (s *stores) timeFlush(ctx context.Context, want int) (time.Duration, error)
 
 // fewAmongMany fills total items, flushes them all, changes the first `few`, and times the flush
 // that follows.
-func fewAmongMany(ctx context.Context, few, total int) (time.Duration, error) {
-	s, err := openStores(ctx)
+func fewAmongMany(ctx context.Context, readStore string, few, total int) (time.Duration, error) {
+	s, err := openStores(ctx, readStore)
 	if err != nil {
 		return 0, err
 	}
@@ -105,8 +140,12 @@ func fewAmongMany(ctx context.Context, few, total int) (time.Duration, error) {
 }
 
 func storeBench(ctx context.Context, o options) error {
-	fmt.Println("stores (real bbolt and SQLite in a temp directory)")
-	s, err := openStores(ctx)
+	readModel := "SQLite"
+	if datadir.IsPostgres(o.readStore) {
+		readModel = "PostgreSQL"
+	}
+	fmt.Printf("stores (real bbolt in a temp directory, the read model on %s)\n", readModel)
+	s, err := openStores(ctx, o.readStore)
 	if err != nil {
 		return err
 	}
@@ -118,7 +157,7 @@ func storeBench(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("  flush of %d dirty items into SQLite           %8s\n", o.flushN, d.Round(time.Millisecond))
+	fmt.Printf("  flush of %d dirty items into %-10s       %8s\n", o.flushN, readModel, d.Round(time.Millisecond))
 	start := time.Now()
 	n, err := s.snap.Run(ctx, time.Now())
 	if err != nil {
@@ -126,11 +165,11 @@ func storeBench(ctx context.Context, o options) error {
 	}
 	fmt.Printf("  snapshot of %d items                           %8s\n", n, time.Since(start).Round(time.Millisecond))
 
-	small, err := fewAmongMany(ctx, 1000, 1000)
+	small, err := fewAmongMany(ctx, o.readStore, 1000, 1000)
 	if err != nil {
 		return err
 	}
-	large, err := fewAmongMany(ctx, 1000, o.manyN)
+	large, err := fewAmongMany(ctx, o.readStore, 1000, o.manyN)
 	if err != nil {
 		return err
 	}
