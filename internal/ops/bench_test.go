@@ -4,19 +4,28 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/postgres"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 // BenchmarkDashboardAPI seeds 10,000 items with 365 days of snapshots and times each
 // dashboard API call through the real handler, authenticated by a session cookie as the page
-// is. Run: go test -run '^$' -bench DashboardAPI ./internal/ops (seeding takes a while).
+// is. Run: go test -run '^$' -bench DashboardAPI ./internal/ops (seeding takes a while), with
+// TALLY_BENCH_READ_STORE=postgres for the read model on PostgreSQL (TALLY_TEST_POSTGRES).
 // The goal is under 50 ms per call on a 2-core machine.
 func BenchmarkDashboardAPI(b *testing.B) {
 	const items, days = 10_000, 365
 	to := newTestOps(b)
+	if os.Getenv("TALLY_BENCH_READ_STORE") == "postgres" {
+		clk := clock.NewFake(now)
+		to = newTestOpsOn(b, storetest.Postgres(b, postgres.Options{Now: clk.Now}), clk)
+	}
 	ctx := context.Background()
 	start := time.Now()
 	rows := make([]item.Counted, items)

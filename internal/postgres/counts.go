@@ -152,7 +152,7 @@ func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, er
 		SELECT site, type, slug, unique_views, total_views, likes
 		FROM view_counts
 		WHERE ($1 = '' OR site = $1) AND ($2 = '' OR type = $2)
-		ORDER BY `+topOrder[f.By]+`, site COLLATE "C", type COLLATE "C", slug COLLATE "C"
+		ORDER BY `+topOrder[f.By]+`, site, type, slug
 		LIMIT $3`, f.Site, f.Type, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("query top: %w", err)

@@ -20,7 +20,7 @@ import (
 // Sites returns every counted site, most viewed first.
 func (db *DB) Sites(ctx context.Context) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `/* dashboard: sites */
-		SELECT site FROM view_counts GROUP BY site ORDER BY SUM(total_views) DESC, site COLLATE "C"`)
+		SELECT site FROM view_counts GROUP BY site ORDER BY SUM(total_views) DESC, site`)
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
@@ -135,9 +135,14 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 	if !ok {
 		order = itemOrder[report.Sorts[0]]
 	}
-	order += `, v.type COLLATE "C", v.slug COLLATE "C"`
+	order += `, v.type, v.slug`
+	// Without a search the filter is the site alone, spelled so: a generic plan could not see
+	// that an empty search matches everything, and would test every row.
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
-	filter := `v.site = $1 AND ($2 = '%%' OR lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
+	filter := `v.site = $1 AND $2 = '%%'`
+	if q.Search != "" {
+		filter = `v.site = $1 AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
+	}
 	var n int
 	if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
 		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like).Scan(&n); err != nil {

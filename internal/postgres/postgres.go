@@ -3,8 +3,8 @@
 // jobs, the dashboard and /api/top, through pgx's connection pool. Every difference of dialect
 // between the two read models is in this package and in migrations/postgres.
 //
-// Times are kept to the second, as on SQLite, so that both models answer alike; text is
-// ordered with the "C" collation, byte by byte, as SQLite orders it.
+// Times are kept to the second, as on SQLite, so that both models answer alike; text columns
+// have the "C" collation (see the migration), ordered byte by byte as SQLite orders them.
 package postgres
 
 import (

@@ -1,12 +1,14 @@
 -- The read model on PostgreSQL: the same tables and columns as on SQLite (see ../sqlite), in
 -- PostgreSQL's types. This one file brings an empty database to where SQLite's 0001–0004 lead,
--- and takes their last number, so later migrations share numbers across dialects.
+-- and takes their last number, so later migrations share numbers across dialects. Text is in
+-- the "C" collation, ordered byte by byte as SQLite orders it, so both models sort alike and
+-- the indexes below serve the dashboard's orders, ties included.
 
 -- Current cumulative counts per item, overwritten by each flush.
 CREATE TABLE view_counts (
-    site           TEXT        NOT NULL,
-    type           TEXT        NOT NULL,
-    slug           TEXT        NOT NULL,
+    site           TEXT COLLATE "C" NOT NULL,
+    type           TEXT COLLATE "C" NOT NULL,
+    slug           TEXT COLLATE "C" NOT NULL,
     unique_views   BIGINT      NOT NULL DEFAULT 0,
     total_views    BIGINT      NOT NULL DEFAULT 0,
     src            TEXT,
@@ -16,17 +18,19 @@ CREATE TABLE view_counts (
     PRIMARY KEY (site, type, slug)
 );
 
-CREATE INDEX view_counts_site_total  ON view_counts (site, total_views DESC);
-CREATE INDEX view_counts_site_synced ON view_counts (site, last_synced_at DESC);
-CREATE INDEX view_counts_site_unique ON view_counts (site, unique_views DESC);
-CREATE INDEX view_counts_site_likes  ON view_counts (site, likes DESC);
+-- One index per order of the item table and the top lists, ties and all, so a page is read
+-- from the index instead of sorting the site's items.
+CREATE INDEX view_counts_site_total  ON view_counts (site, total_views DESC, unique_views DESC, type, slug);
+CREATE INDEX view_counts_site_unique ON view_counts (site, unique_views DESC, total_views DESC, type, slug);
+CREATE INDEX view_counts_site_synced ON view_counts (site, last_synced_at DESC, total_views DESC, type, slug);
+CREATE INDEX view_counts_site_likes  ON view_counts (site, likes DESC, total_views DESC, type, slug);
 
 -- Cumulative counts at the end of each UTC day. Daily views are the difference between two
 -- consecutive days, computed when read, never stored.
 CREATE TABLE view_counts_daily (
-    site                  TEXT   NOT NULL,
-    type                  TEXT   NOT NULL,
-    slug                  TEXT   NOT NULL,
+    site                  TEXT COLLATE "C" NOT NULL,
+    type                  TEXT COLLATE "C" NOT NULL,
+    slug                  TEXT COLLATE "C" NOT NULL,
     date                  DATE   NOT NULL, -- UTC
     unique_views_snapshot BIGINT NOT NULL DEFAULT 0,
     total_views_snapshot  BIGINT NOT NULL DEFAULT 0,
@@ -38,8 +42,8 @@ CREATE INDEX view_counts_daily_date      ON view_counts_daily (date, site, type)
 
 -- Per site, type and day: the sums of that day's snapshots, written by the snapshot job.
 CREATE TABLE view_totals_daily (
-    site                  TEXT    NOT NULL,
-    type                  TEXT    NOT NULL,
+    site                  TEXT COLLATE "C" NOT NULL,
+    type                  TEXT COLLATE "C" NOT NULL,
     date                  DATE    NOT NULL, -- UTC
     unique_views_snapshot BIGINT  NOT NULL DEFAULT 0,
     total_views_snapshot  BIGINT  NOT NULL DEFAULT 0,
