@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -101,8 +100,3 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // timestamp is how times are written: UTC, to the second, as on SQLite.
 func (db *DB) timestamp() time.Time { return db.now().UTC().Truncate(time.Second) }
-
-// inTx runs fn in a transaction, committing if it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
-}

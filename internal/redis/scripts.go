@@ -1,0 +1,109 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// Every change to an item is one Lua script, so it is atomic on the server whatever the number
+// of nodes: the counts, the sliding dedup window, the day history that keeps snapshots exact,
+// the dirty set, and the caps.
+//
+// Keys (P is the prefix): P i:<item> hash of u (unique), t (total), l (likes), d (UTC day of
+// the last change), v (version); P h:<item> hash of day → "u t l" at the end of that day;
+// P dirty and P items sorted sets of item keys (score 0, ordered by key); P v the version
+// counter; P lastday the latest day written, so a clock that steps back cannot reopen a day.
+
+// touch is the prelude of the scripts that change an item: it files the item's counts of an
+// earlier day in its history, adds du, dt, dl (likes floored at zero), stamps the day and a new
+// version, and marks it dirty. KEYS[1..6] are the item, its history, dirty, items, the version
+// counter and lastday; it returns the day used.
+const touch = `
+local function today(day)
+	local last = tonumber(redis.call('GET', KEYS[6]) or '0')
+	if day < last then return last end
+	if day > last then redis.call('SET', KEYS[6], day) end
+	return day
+end
+local function touch(member, day, du, dt, dl)
+	local r = redis.call('HMGET', KEYS[1], 'u', 't', 'l', 'd')
+	local u, t, l, d = tonumber(r[1] or '0'), tonumber(r[2] or '0'), tonumber(r[3] or '0'), tonumber(r[4] or '0')
+	if d ~= 0 and d < day then
+		redis.call('HSET', KEYS[2], d, u .. ' ' .. t .. ' ' .. l)
+	end
+	local v = redis.call('INCR', KEYS[5])
+	redis.call('HSET', KEYS[1], 'u', math.max(0, u + du), 't', math.max(0, t + dt), 'l', math.max(0, l + dl), 'd', day, 'v', v)
+	redis.call('ZADD', KEYS[3], 0, member)
+	redis.call('ZADD', KEYS[4], 0, member)
+end
+`
+
+// recordScript counts one view. KEYS[7] and KEYS[8] are the dedup keys of today's and
+// yesterday's session id for the item (the same key twice when there is no yesterday's id);
+// each holds the expiry (unix ms) of its window, compared with the caller's clock.
+// ARGV: item key, day, now ms, window ms.
+var recordScript = goredis.NewScript(touch + `
+local now, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+local function open(k)
+	local exp = redis.call('GET', k)
+	return exp and tonumber(exp) > now
+end
+local unique = not open(KEYS[7]) and not open(KEYS[8])
+redis.call('SET', KEYS[7], now + window, 'PX', window + 60000)
+local du = 0
+if unique then du = 1 end
+touch(ARGV[1], today(tonumber(ARGV[2])), du, 1, 0)
+return du
+`)
+
+// likeScript applies a visitor's press within the visitor's cap and the address block's budget
+// for the item and UTC day. KEYS[7] holds the visitor's likes of the day, KEYS[8] the block's.
+// ARGV: item key, day, delta, cap, budget (0: none), ttl ms of the day's counters.
+// It returns the visitor's likes after the press and the item's total.
+var likeScript = goredis.NewScript(touch + `
+local delta, cap, budget, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local cur = tonumber(redis.call('GET', KEYS[7]) or '0')
+local left, spent = cap - cur, 0
+if budget > 0 then
+	spent = tonumber(redis.call('GET', KEYS[8]) or '0')
+	left = math.min(left, budget - spent)
+end
+local change = 0
+if delta > 0 then
+	change = math.max(0, math.min(delta, left))
+elseif delta < 0 and cur > 0 then
+	change = -1
+end
+if change ~= 0 then
+	redis.call('SET', KEYS[7], cur + change, 'PX', ttl)
+	if budget > 0 then redis.call('SET', KEYS[8], math.max(0, spent + change), 'PX', ttl) end
+	touch(ARGV[1], today(tonumber(ARGV[2])), 0, 0, change)
+end
+return {cur + change, tonumber(redis.call('HGET', KEYS[1], 'l') or '0')}
+`)
+
+// seedScript moves an item by the difference between its new and its last imported counts.
+// KEYS[7] is the hash of imported counts. ARGV: item key, day, views, likes. It returns the
+// seed it replaced.
+var seedScript = goredis.NewScript(touch + `
+local old = redis.call('HGET', KEYS[7], ARGV[1])
+local ov, ol = 0, 0
+if old then
+	local sp = string.find(old, ' ')
+	ov, ol = tonumber(string.sub(old, 1, sp - 1)), tonumber(string.sub(old, sp + 1))
+end
+local views, likes = tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('HSET', KEYS[7], ARGV[1], views .. ' ' .. likes)
+if views ~= ov or likes ~= ol then
+	touch(ARGV[1], today(tonumber(ARGV[2])), 0, views - ov, likes - ol)
+end
+return {ov, ol}
+`)
+
+// cleanScript clears dirty marks whose item has not changed since it was read. KEYS[1] is the
+// dirty set; ARGV holds pairs of item hash key, item key, mark.
+var cleanScript = goredis.NewScript(`
+for i = 1, #ARGV, 3 do
+	if redis.call('HGET', ARGV[i], 'v') == ARGV[i + 2] then
+		redis.call('ZREM', KEYS[1], ARGV[i + 1])
+	end
+end
+return 0
+`)

@@ -1,0 +1,52 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Owner sessions (internal/admin.Sessions), shared by every node: logging in on one works on
+// all. Each is a key holding the password fingerprint and the expiry, compared with tally's
+// clock; Redis forgets the key a little after that.
+
+// CreateSession stores an owner session by the hash of its token.
+func (s *Store) CreateSession(ctx context.Context, tokenHash, pw string, expires time.Time) error {
+	ttl := expires.Sub(s.now())
+	if ttl <= 0 {
+		return nil
+	}
+	v := strconv.FormatInt(expires.UnixMilli(), 10) + " " + pw
+	if err := s.rdb.Set(ctx, s.p+"sess:"+tokenHash, v, ttl+time.Minute).Err(); err != nil {
+		return fmt.Errorf("create session in %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// SessionValid reports whether the session exists and was opened under the password whose
+// fingerprint is pw.
+func (s *Store) SessionValid(ctx context.Context, tokenHash, pw string) (bool, error) {
+	v, err := s.rdb.Get(ctx, s.p+"sess:"+tokenHash).Result()
+	if errors.Is(err, goredis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check session in %s: %w", s.where, err)
+	}
+	exp, fp, ok := strings.Cut(v, " ")
+	ms, _ := strconv.ParseInt(exp, 10, 64)
+	return ok && fp == pw && ms > s.now().UnixMilli(), nil
+}
+
+// DeleteSession ends a session (logout).
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	if err := s.rdb.Del(ctx, s.p+"sess:"+tokenHash).Err(); err != nil {
+		return fmt.Errorf("delete session in %s: %w", s.where, err)
+	}
+	return nil
+}

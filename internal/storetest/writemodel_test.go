@@ -1,0 +1,261 @@
+package storetest_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/storetest"
+)
+
+// The conformance suite of the write models: bbolt and Redis keep the same promises.
+
+var (
+	hello = item.Item{Site: "blog.example.com", Type: "blog", Slug: "hello"}
+	other = item.Item{Site: "blog.example.com", Type: "blog", Slug: "other"}
+)
+
+// eachWriteModel runs test on every write model with a fresh clock at start.
+func eachWriteModel(t *testing.T, start time.Time, test func(t *testing.T, w storetest.WriteModel, clk *clock.Fake)) {
+	clk := clock.NewFake(start)
+	storetest.WriteModels(t, clk.Now, func(t *testing.T, w storetest.WriteModel) {
+		clk.Set(start)
+		test(t, w, clk)
+	})
+}
+
+// view records a view and reports whether it was counted as unique.
+func view(t *testing.T, w storetest.WriteModel, v item.View) bool {
+	t.Helper()
+	ctx := context.Background()
+	before, err := w.Counts(ctx, v.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Record(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	after, err := w.Counts(ctx, v.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != before.Total+1 {
+		t.Fatalf("total went from %d to %d after one view", before.Total, after.Total)
+	}
+	return after.Unique == before.Unique+1
+}
+
+func TestWriteModelWindowSlides(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		alice := storetest.SID("alice", noon)
+		steps := []struct {
+			advance time.Duration
+			unique  bool
+		}{
+			{0, true},
+			{29*time.Minute + 59*time.Second, false},
+			{29*time.Minute + 59*time.Second, false}, // the window slid with the last view
+			{30 * time.Minute, true},                 // exactly 30 minutes idle: closed
+			{time.Millisecond, false},
+		}
+		for i, st := range steps {
+			clk.Add(st.advance)
+			if got := view(t, w, item.View{Item: hello, Session: alice}); got != st.unique {
+				t.Errorf("step %d (+%v): unique=%v, want %v", i, st.advance, got, st.unique)
+			}
+		}
+		if view(t, w, item.View{Item: other, Session: alice}) != true {
+			t.Error("another item is a window of its own")
+		}
+		c, _ := w.Counts(context.Background(), hello)
+		if c.Unique != 2 || c.Total != 5 {
+			t.Errorf("counts %+v, want 2 unique of 5", c)
+		}
+	})
+}
+
+func TestWriteModelMidnight(t *testing.T) {
+	before := time.Date(2026, 11, 24, 23, 50, 0, 0, time.UTC)
+	eachWriteModel(t, before, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		view(t, w, item.View{Item: hello, Session: storetest.SID("a", before)})
+		clk.Set(before.Add(20 * time.Minute))
+		// During the first half hour of a day, the beacon path passes yesterday's id too.
+		if view(t, w, item.View{Item: hello, Session: storetest.SID("a", clk.Now()), Previous: storetest.SID("a", before)}) {
+			t.Error("a reader who crossed midnight within the window counted as a new unique")
+		}
+		// The day history keeps yesterday exact.
+		got, err := w.CountsAsOf(context.Background(), before, item.Item{}, 10)
+		if err != nil || len(got) != 1 || got[0].Counts.Total != 1 {
+			t.Errorf("counts as of yesterday: %+v %v, want 1 view", got, err)
+		}
+		today, _ := w.CountsAsOf(context.Background(), clk.Now(), item.Item{}, 10)
+		if len(today) != 1 || today[0].Counts.Total != 2 {
+			t.Errorf("counts as of today: %+v, want 2 views", today)
+		}
+	})
+}
+
+func TestWriteModelDayHistory(t *testing.T) {
+	d1 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	eachWriteModel(t, d1, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		view(t, w, item.View{Item: hello, Session: storetest.SID("a", clk.Now())}) // day 20: 1
+		clk.Set(d1.AddDate(0, 0, 2))
+		view(t, w, item.View{Item: hello, Session: storetest.SID("a", clk.Now())}) // day 22: 2
+		view(t, w, item.View{Item: other, Session: storetest.SID("a", clk.Now())}) // day 22: other 1
+		clk.Set(d1.AddDate(0, 0, 3))
+		view(t, w, item.View{Item: hello, Session: storetest.SID("b", clk.Now())}) // day 23: 3
+		for offset, want := range map[int]string{-1: "[]", 0: "[hello:1]", 1: "[hello:1]", 2: "[hello:2 other:1]", 3: "[hello:3 other:1]"} {
+			got, err := w.CountsAsOf(ctx, d1.AddDate(0, 0, offset), item.Item{}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s []string
+			for _, c := range got {
+				s = append(s, fmt.Sprintf("%s:%d", c.Item.Slug, c.Counts.Total))
+			}
+			if fmt.Sprint(s) != want && !(want == "[]" && len(s) == 0) {
+				t.Errorf("as of day %+d: %v, want %s", offset, s, want)
+			}
+		}
+		// Paging by key: after hello comes other.
+		page, _ := w.CountsAsOf(ctx, clk.Now(), hello, 10)
+		if len(page) != 1 || page[0].Item != other {
+			t.Errorf("after hello: %+v", page)
+		}
+		first, ok, err := w.FirstDay(ctx)
+		if err != nil || !ok || !first.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("FirstDay = %v %v %v", first, ok, err)
+		}
+	})
+}
+
+func TestWriteModelDirtyMarks(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		view(t, w, item.View{Item: hello, Session: storetest.SID("a", noon)})
+		view(t, w, item.View{Item: other, Session: storetest.SID("a", noon)})
+		changes, err := w.Dirty(ctx, item.Item{}, 10)
+		if err != nil || len(changes) != 2 || changes[0].Item != hello || changes[1].Item != other {
+			t.Fatalf("Dirty = %+v %v", changes, err)
+		}
+		if page, _ := w.Dirty(ctx, hello, 10); len(page) != 1 || page[0].Item != other {
+			t.Errorf("Dirty after hello = %+v", page)
+		}
+		// A view lands between reading and clearing: that item stays dirty.
+		view(t, w, item.View{Item: other, Session: storetest.SID("b", noon)})
+		if err := w.Clean(ctx, changes); err != nil {
+			t.Fatal(err)
+		}
+		left, _ := w.Dirty(ctx, item.Item{}, 10)
+		if len(left) != 1 || left[0].Item != other || left[0].Counts.Total != 2 {
+			t.Errorf("after Clean: %+v, want other with its newer counts", left)
+		}
+		if n, _ := w.DirtyLen(ctx); n != 1 {
+			t.Errorf("DirtyLen = %d, want 1", n)
+		}
+		if n, err := w.MarkAllDirty(ctx); err != nil || n != 2 {
+			t.Errorf("MarkAllDirty = %d %v, want 2", n, err)
+		}
+	})
+}
+
+func TestWriteModelLikes(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		like := func(visitor string, delta int) item.LikeCounts {
+			t.Helper()
+			lc, err := w.Like(ctx, item.Like{Item: hello, Session: storetest.SID(visitor, clk.Now()), Delta: delta, Cap: 16,
+				Client: storetest.SID("office", clk.Now()), Budget: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return lc
+		}
+		if lc := like("a", 10); lc.User != 10 || lc.Total != 10 {
+			t.Errorf("10 presses: %+v", lc)
+		}
+		if lc := like("a", 10); lc.User != 16 || lc.Total != 16 {
+			t.Errorf("past the cap: %+v, want 16", lc)
+		}
+		if lc := like("b", 16); lc.User != 4 || lc.Total != 20 {
+			t.Errorf("past the address budget: %+v, want b at 4, total 20", lc)
+		}
+		if lc := like("a", -1); lc.User != 15 || lc.Total != 19 {
+			t.Errorf("unlike: %+v", lc)
+		}
+		if lc := like("c", -1); lc.User != 0 || lc.Total != 19 {
+			t.Errorf("unlike with none to take back: %+v", lc)
+		}
+		got, _ := w.Likes(ctx, hello, storetest.SID("a", clk.Now()))
+		if got.User != 15 || got.Total != 19 {
+			t.Errorf("Likes = %+v", got)
+		}
+		clk.Add(24 * time.Hour) // a new day: the cap and the budget start again
+		if lc := like("a", 16); lc.User != 16 || lc.Total != 35 {
+			t.Errorf("next day: %+v, want 16 more", lc)
+		}
+	})
+}
+
+func TestWriteModelConcurrency(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for v := range 200 {
+			wg.Go(func() {
+				sid := storetest.SID(fmt.Sprint(v), noon)
+				for range 3 {
+					if err := w.Record(ctx, item.View{Item: hello, Session: sid}); err != nil {
+						t.Error(err)
+					}
+				}
+				if _, err := w.Like(ctx, item.Like{Item: hello, Session: sid, Delta: 2, Cap: 16}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		c, _ := w.Counts(ctx, hello)
+		if c.Unique != 200 || c.Total != 600 || c.Likes != 400 {
+			t.Errorf("counts %+v, want 200 unique, 600 total, 400 likes: nothing lost", c)
+		}
+	})
+}
+
+func TestWriteModelSeedsAndSessions(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		before, err := w.Seed(ctx, []item.Seed{{Item: hello, Views: 100, Likes: 5}})
+		if err != nil || before[0].Views != 0 {
+			t.Fatalf("first seed: %+v %v", before, err)
+		}
+		before, _ = w.Seed(ctx, []item.Seed{{Item: hello, Views: 120, Likes: 5}})
+		c, _ := w.Counts(ctx, hello)
+		if before[0].Views != 100 || c.Total != 120 || c.Unique != 0 || c.Likes != 5 {
+			t.Errorf("re-seed: before %+v, counts %+v; want moved by the difference", before, c)
+		}
+		if err := w.CreateSession(ctx, "tok", "pw1", noon.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			tok, pw string
+			at      time.Time
+			want    bool
+		}{{"tok", "pw1", noon, true}, {"tok", "pw2", noon, false}, {"nope", "pw1", noon, false}, {"tok", "pw1", noon.Add(time.Hour), false}} {
+			clk.Set(tt.at)
+			if ok, err := w.SessionValid(ctx, tt.tok, tt.pw); ok != tt.want || err != nil {
+				t.Errorf("SessionValid(%s, %s) at %v = %v %v", tt.tok, tt.pw, tt.at, ok, err)
+			}
+		}
+		clk.Set(noon)
+		w.DeleteSession(ctx, "tok")
+		if ok, _ := w.SessionValid(ctx, "tok", "pw1"); ok {
+			t.Error("a deleted session is valid")
+		}
+	})
+}
