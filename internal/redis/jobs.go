@@ -22,6 +22,11 @@ func after(it item.Item) string {
 	return "(" + string(it.Key())
 }
 
+// byKey returns up to limit item keys of a sorted set (dirty or items), in key order after from.
+func (s *Store) byKey(ctx context.Context, set string, from item.Item, limit int) ([]string, error) {
+	return s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.p + set, Start: after(from), Stop: "+", ByLex: true, Count: int64(limit)}).Result()
+}
+
 // records reads the items' hashes in one round trip: u, t, l, d, v each.
 func (s *Store) records(ctx context.Context, members []string) ([][]any, error) {
 	pipe := s.rdb.Pipeline()
@@ -42,7 +47,7 @@ func (s *Store) records(ctx context.Context, members []string) ([][]any, error) 
 // Dirty returns up to limit items changed since they were last flushed, in key order after the
 // item after, with the mark (version) each was read at.
 func (s *Store) Dirty(ctx context.Context, from item.Item, limit int) ([]item.Change, error) {
-	members, err := s.rdb.ZRangeByLex(ctx, s.p+"dirty", &goredis.ZRangeBy{Min: after(from), Max: "+", Count: int64(limit)}).Result()
+	members, err := s.byKey(ctx, "dirty", from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read dirty items in %s: %w", s.where, err)
 	}
@@ -102,7 +107,7 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, from item.Item, 
 	d := day(date)
 	var out []item.Counted
 	for len(out) < limit {
-		members, err := s.rdb.ZRangeByLex(ctx, s.p+"items", &goredis.ZRangeBy{Min: after(from), Max: "+", Count: int64(limit - len(out))}).Result()
+		members, err := s.byKey(ctx, "items", from, limit-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("read counts as of %s in %s: %w", session.FormatDay(date), s.where, err)
 		}
@@ -189,7 +194,7 @@ func (s *Store) FirstDay(ctx context.Context) (time.Time, bool, error) {
 	}
 	var from item.Item
 	for {
-		members, err := s.rdb.ZRangeByLex(ctx, s.p+"items", &goredis.ZRangeBy{Min: after(from), Max: "+", Count: 1000}).Result()
+		members, err := s.byKey(ctx, "items", from, 1000)
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("find the first day in %s: %w", s.where, err)
 		}
