@@ -21,7 +21,7 @@ import (
 // empty schema of the PostgreSQL database named by -read-store.
 type stores struct {
 	dir    string
-	write  *bolt.Store
+	write  datadir.WriteModel
 	read   datadir.ReadModel
 	flush  *flush.Flusher
 	snap   *snapshot.Snapshotter

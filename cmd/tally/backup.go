@@ -19,12 +19,12 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet("backup", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to back up")
 	server := fs.String("server", "", "URL of the running server holding the data directory (default: read from DATA/server.url)")
-	readStore := readStoreFlag(fs)
+	stores := registerStores(fs)
 	dest, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}
-	st, err := datadir.Open(ctx, *data, datadir.Options{ReadStore: *readStore})
+	st, err := datadir.Open(ctx, *data, datadir.Options{WriteStore: *stores.write, ReadStore: *stores.read})
 	switch {
 	case errors.Is(err, datadir.ErrInUse):
 		return backupThroughServer(ctx, e, *data, *server, dest)
@@ -67,12 +67,12 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 func runRestore(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet("restore", c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory to restore into")
-	readStore := readStoreFlag(fs)
+	stores := registerStores(fs)
 	src, err := envflag.ParseWithArg(fs, args, e.getenv)
 	if err != nil {
 		return err
 	}
-	res, err := datadir.Restore(ctx, src, *data, datadir.Options{ReadStore: *readStore})
+	res, err := datadir.Restore(ctx, src, *data, datadir.Options{WriteStore: *stores.write, ReadStore: *stores.read})
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it first", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -20,6 +21,8 @@ type Config struct {
 	MetricsAddr      string // "": /metrics on Addr, behind the admin's credentials
 	DataDir          string
 	ReadStore        string // "": SQLite in DataDir; postgres://…: PostgreSQL
+	WriteStore       string // "": bbolt in DataDir; redis://…: Redis, shared by many nodes
+	Node             string // this node's name in job_runs and in the jobs' locks
 	TrustedProxies   *clientip.Resolver
 	Sites            sites.List
 	Salt             string
@@ -50,7 +53,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (use 0.0.0.0:8080 to accept other hosts)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address alone, without credentials (empty: on --addr, for the admin only)")
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: write model, read model, salt, admin password hash")
-	fs.StringVar(&c.ReadStore, "read-store", "", "read model: empty for SQLite in DATA/read.db, or postgres://user:password@host:5432/db?sslmode=disable")
+	fs.StringVar(&c.ReadStore, "read-store", "", readStoreUsage)
+	fs.StringVar(&c.WriteStore, "write-store", "", writeStoreUsage)
+	fs.StringVar(&c.Node, "node", hostname(), "this node's name, in job_runs and the jobs' locks (default: the host name)")
 	fs.StringVar(&f.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose --client-ip-header is believed")
 	fs.StringVar(&f.ipHeader, "client-ip-header", clientip.DefaultHeader, "the header trusted proxies name the client in: X-Forwarded-For, or e.g. CF-Connecting-IP behind Cloudflare")
 	fs.StringVar(&f.sites, "sites", "", "comma-separated sites (host names) to count; empty counts any site")
@@ -96,6 +101,8 @@ func (f *serveFlags) config() (Config, error) {
 	switch {
 	case c.SaltRotation != "none" && c.SaltRotation != "daily":
 		return Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
+	case c.SaltRotation == "daily" && c.WriteStore != "":
+		return Config{}, fmt.Errorf("--salt-rotation daily keeps its salts in the data directory and cannot be shared by nodes on --write-store yet; use one --salt for all nodes, or the salt tally keeps in Redis")
 	case c.SaltRotation == "daily" && c.Salt != "":
 		return Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
 	case c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0:
@@ -122,4 +129,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "tally"
+	}
+	return h
 }

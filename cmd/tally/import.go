@@ -35,6 +35,7 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 	}
 	fs := envflag.NewFlagSet(name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
+	writeStore := fs.String("write-store", "", writeStoreUsage)
 	routes := fs.String("routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules, as for serve")
 	pattern := fs.String("url-pattern", "", "frontmatter: page URL with {slug}, e.g. https://blog.example.com/blogs/{slug}")
 	flagUsage := fs.Usage
@@ -78,10 +79,10 @@ func runImport(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return applySeeds(ctx, e, *data, rows)
+	return applySeeds(ctx, e, *data, *writeStore, rows)
 }
 
-func applySeeds(ctx context.Context, e env, dataDir string, rows []seed.Row) error {
+func applySeeds(ctx context.Context, e env, dataDir, writeStore string, rows []seed.Row) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(e.stdout, "nothing to import")
 		return nil
@@ -90,7 +91,7 @@ func applySeeds(ctx context.Context, e env, dataDir string, rows []seed.Row) err
 	for i, r := range rows {
 		seeds[i] = r.Seed
 	}
-	before, err := datadir.Import(ctx, dataDir, seeds)
+	before, err := datadir.Import(ctx, dataDir, datadir.Options{WriteStore: writeStore}, seeds)
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it, import, and start it again", err)
 	}

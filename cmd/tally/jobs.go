@@ -16,8 +16,8 @@ import (
 
 // openForJob opens both stores for a one-off job, or says what to do instead when a running
 // server holds them.
-func openForJob(ctx context.Context, dir, readStore string) (*datadir.Stores, error) {
-	st, err := datadir.Open(ctx, dir, datadir.Options{ReadStore: readStore})
+func openForJob(ctx context.Context, dir string, s storeFlags) (*datadir.Stores, error) {
+	st, err := datadir.Open(ctx, dir, datadir.Options{WriteStore: *s.write, ReadStore: *s.read})
 	if errors.Is(err, datadir.ErrInUse) {
 		return nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
 			"http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err)
@@ -28,11 +28,11 @@ func openForJob(ctx context.Context, dir, readStore string) (*datadir.Stores, er
 func runFlush(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
-	readStore := readStoreFlag(fs)
+	stores := registerStores(fs)
 	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
-	st, err := openForJob(ctx, *data, *readStore)
+	st, err := openForJob(ctx, *data, stores)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
 	data := fs.String("data", "./data", "data directory")
 	dateStr := fs.String("date", "", "day to snapshot, YYYY-MM-DD in UTC (default: yesterday); today gives the totals so far")
-	readStore := readStoreFlag(fs)
+	stores := registerStores(fs)
 	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 		}
 		date = d
 	}
-	st, err := openForJob(ctx, *data, *readStore)
+	st, err := openForJob(ctx, *data, stores)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,18 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	return nil
 }
 
-// readStoreFlag registers --read-store on a command that touches the read model.
-func readStoreFlag(fs *flag.FlagSet) *string {
-	return fs.String("read-store", "", "read model: empty for SQLite in DATA/read.db, or postgres://user:password@host:5432/db?sslmode=disable")
+// Usage of the store flags, the same on every command.
+const (
+	writeStoreUsage = "write model: empty for bbolt in DATA/write.db, or redis://[:password@]host:6379/0 (rediss:// for TLS)"
+	readStoreUsage  = "read model: empty for SQLite in DATA/read.db, or postgres://user:password@host:5432/db?sslmode=disable"
+)
+
+// readStoreFlag registers --read-store on a command that touches only the read model.
+func readStoreFlag(fs *flag.FlagSet) *string { return fs.String("read-store", "", readStoreUsage) }
+
+// storeFlags are --write-store and --read-store of a command that touches both models.
+type storeFlags struct{ write, read *string }
+
+func registerStores(fs *flag.FlagSet) storeFlags {
+	return storeFlags{write: fs.String("write-store", "", writeStoreUsage), read: readStoreFlag(fs)}
 }

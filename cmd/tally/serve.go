@@ -22,6 +22,7 @@ import (
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
+	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/scripts"
 	"github.com/tallyhq/tally/internal/server"
@@ -69,13 +70,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := datadir.Create(m.Config.DataDir); err != nil {
 		return err
 	}
-	sessions := m.loadSalt()
 	if err := m.ensurePassword(); err != nil {
 		return err
 	}
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
+	sessions := m.loadSalt(ctx)
 	if m.Config.Sites.Any() {
 		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
 	} else {
@@ -112,20 +113,46 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) URL() string { return m.server.URL() }
 
 // loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
-// is counted, since an unsalted id could be reversed by anyone who knows an IP.
-func (m *Main) loadSalt() *session.Deriver {
-	daily := m.Config.SaltRotation == "daily"
-	d, created, err := session.Load(m.Config.DataDir, m.Config.Salt, daily, m.Now)
-	switch {
-	case err != nil:
+// is counted, since an unsalted id could be reversed by anyone who knows an IP. With the write
+// model on Redis, the generated salt lives there, so every node derives the same ids.
+func (m *Main) loadSalt(ctx context.Context) *session.Deriver {
+	d, where, err := m.deriver(ctx)
+	if err != nil {
 		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
-	case daily:
-		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
-			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
-	case created:
-		m.Log.Info("generated a new secret salt", "file", filepath.Join(m.Config.DataDir, session.SaltFile))
+		return nil
+	}
+	if where != "" {
+		m.Log.Info("generated a new secret salt", "in", where)
 	}
 	return d
+}
+
+// deriver makes the session deriver of the configured salt mode, and says where it generated
+// a new salt, if it did.
+func (m *Main) deriver(ctx context.Context) (d *session.Deriver, generated string, err error) {
+	shared, onRedis := m.stores.Write.(*redis.Store)
+	switch {
+	case m.Config.SaltRotation == "daily":
+		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
+			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
+		d, err = session.NewRotating(m.Config.DataDir, m.Now)
+		return d, "", err
+	case m.Config.Salt == "" && onRedis:
+		salt, created, err := shared.Salt(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if created {
+			generated = "the write model on Redis, shared by every node"
+		}
+		d, err = session.NewDeriver(salt)
+		return d, generated, err
+	}
+	d, created, err := session.Load(m.Config.DataDir, m.Config.Salt, false, m.Now)
+	if created {
+		generated = filepath.Join(m.Config.DataDir, session.SaltFile)
+	}
+	return d, generated, err
 }
 
 // ensurePassword stores --admin-password, or on first start generates one and prints it once.
@@ -142,9 +169,11 @@ func (m *Main) ensurePassword() error {
 
 func (m *Main) openStores(ctx context.Context) error {
 	st, err := datadir.Open(ctx, m.Config.DataDir, datadir.Options{
+		WriteStore: m.Config.WriteStore,
 		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
 			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite},
-		ReadStore: m.Config.ReadStore, Now: m.Now,
+		Redis:     redis.Options{Logger: m.Log},
+		ReadStore: m.Config.ReadStore, Now: m.Now, Node: m.Config.Node,
 	})
 	if err != nil {
 		return err
@@ -152,6 +181,13 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.stores = st
 	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log),
 		Metrics: m.Metrics, Log: m.Log}
+	if shared, ok := st.Write.(*redis.Store); ok {
+		m.Log.Info("the write model is on Redis; what an acknowledged view survives: " + shared.Durability(ctx))
+		// One node runs each tick of each job: the first to take the tick's lock.
+		m.run.Lock = func(ctx context.Context, job string, tick time.Time) (bool, error) {
+			return shared.Lock(ctx, job, tick, m.Config.Node, 10*time.Minute)
+		}
+	}
 	m.Metrics.Gauge("tally_dirty_items", "Items changed in the write model since the last flush.", func() float64 {
 		n, err := st.Write.DirtyLen(context.Background())
 		if err != nil {
@@ -190,12 +226,15 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := m.stores.Read.Ping(ctx); err != nil {
-		m.Log.Warn("health check: the read model does not answer", "err", err)
-		jsonhttp.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "read_model": "down"})
-		return
+	answer := map[string]string{"status": "ok", "write_model": "ok", "read_model": "ok"}
+	status := http.StatusOK
+	for name, ping := range map[string]func(context.Context) error{"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping} {
+		if err := ping(ctx); err != nil {
+			m.Log.Warn("health check: a store does not answer", "store", name, "err", err)
+			answer[name], answer["status"], status = "down", "unavailable", http.StatusServiceUnavailable
+		}
 	}
-	jsonhttp.Write(w, http.StatusOK, map[string]string{"status": "ok", "read_model": "ok", "write_model": "ok"})
+	jsonhttp.Write(w, status, answer)
 }
 
 // Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight

@@ -383,3 +383,14 @@ func Check(path string) error {
 		return nil
 	})
 }
+
+// Ping reports whether the store is open, for /healthz: the file is local, so it answers as
+// long as tally does.
+func (s *Store) Ping(ctx context.Context) error {
+	select {
+	case <-s.quit:
+		return ErrClosed
+	default:
+		return ctx.Err()
+	}
+}

@@ -25,9 +25,11 @@ import (
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/flush"
+	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/postgres"
+	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/sqlite"
@@ -74,7 +76,7 @@ func OpenWrite(dir string, opts bolt.Options) (*bolt.Store, error) {
 // without a SQLite read model says so.
 func OpenRead(ctx context.Context, dir string, opts Options) (ReadModel, error) {
 	if IsPostgres(opts.ReadStore) {
-		return postgres.Open(ctx, opts.ReadStore, postgres.Options{Now: opts.Now})
+		return postgres.Open(ctx, opts.ReadStore, postgres.Options{Now: opts.Now, Node: opts.Node})
 	}
 	if opts.ReadStore != "" {
 		return nil, fmt.Errorf("--read-store %s: want empty (SQLite in the data directory) or a postgres:// URL", postgres.Redact(opts.ReadStore))
@@ -85,7 +87,7 @@ func OpenRead(ctx context.Context, dir string, opts Options) (ReadModel, error) 
 			return nil, fmt.Errorf("no read model at %s: start tally serve with --data %s first", path, dir)
 		}
 	}
-	return sqlite.Open(ctx, path, sqlite.Options{Now: opts.Now, ReadOnly: opts.ReadOnly})
+	return sqlite.Open(ctx, path, sqlite.Options{Now: opts.Now, ReadOnly: opts.ReadOnly, Node: opts.Node})
 }
 
 // IsPostgres reports whether a --read-store URL names a PostgreSQL database.
@@ -104,25 +106,44 @@ type ReadModel interface {
 	Close() error
 }
 
+// WriteModel is the write model as tally uses it: what the beacon path records and reads live,
+// what the jobs read and clear, the owner's sessions, imports and restores.
+type WriteModel interface {
+	ingest.Recorder
+	flush.Source
+	snapshot.Source
+	admin.Sessions
+	Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error)
+	DirtyLen(ctx context.Context) (int, error)
+	MarkAllDirty(ctx context.Context) (int, error)
+	FirstDay(ctx context.Context) (time.Time, bool, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
 // Stores are the two models of a data directory, open.
 type Stores struct {
 	Dir   string
-	Write *bolt.Store
+	Write WriteModel
 	Read  ReadModel
 }
 
 // Options say how to open the stores.
 type Options struct {
-	Write bolt.Options
+	// WriteStore is the write model: "" for bbolt in DATA/write.db, or a redis:// URL.
+	WriteStore string
+	Write      bolt.Options // for bbolt
+	Redis      redis.Options
 	// ReadStore is the read model: "" for SQLite in DATA/read.db, or a postgres:// URL.
 	ReadStore string
 	ReadOnly  bool             // open the read model without migrating it (tally top)
+	Node      string           // the name job_runs gives this node's runs
 	Now       func() time.Time // the read model's clock; default time.Now
 }
 
 // Open opens both stores of dir.
 func Open(ctx context.Context, dir string, opts Options) (*Stores, error) {
-	w, err := OpenWrite(dir, opts.Write)
+	w, err := OpenWriteModel(ctx, dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +162,34 @@ func (s *Stores) Close() error {
 
 // Backup writes a consistent backup of the stores and the secrets into dest, a new folder. A
 // read model on PostgreSQL is not in it: back that up with pg_dump, or let tally restore
-// rebuild it from the write model.
+// rebuild it from the write model. A write model on Redis is Redis's to keep (RDB, AOF).
 func (s *Stores) Backup(ctx context.Context, dest string, now time.Time) (backup.Manifest, error) {
+	write, ok := s.Write.(*bolt.Store)
+	if !ok {
+		return backup.Manifest{}, errors.New("the write model is on Redis: back it up with Redis's own persistence (BGSAVE, or copy its AOF/RDB files), and the read model with pg_dump")
+	}
 	read, _ := s.Read.(*sqlite.DB)
-	return backup.Make(ctx, dest, BackupParts(s.Dir, read, s.Write), now)
+	return backup.Make(ctx, dest, BackupParts(s.Dir, read, write), now)
+}
+
+// OpenWriteModel opens the write model: bbolt in dir unless opts.WriteStore names a Redis.
+func OpenWriteModel(ctx context.Context, dir string, opts Options) (WriteModel, error) {
+	switch {
+	case IsRedis(opts.WriteStore):
+		ro := opts.Redis
+		if ro.Now == nil {
+			ro.Now = opts.Now
+		}
+		return redis.Open(ctx, opts.WriteStore, ro)
+	case opts.WriteStore != "":
+		return nil, fmt.Errorf("--write-store %s: want empty (bbolt in the data directory) or a redis:// URL", redis.Redact(opts.WriteStore))
+	}
+	return OpenWrite(dir, opts.Write)
+}
+
+// IsRedis reports whether a --write-store URL names a Redis.
+func IsRedis(writeStore string) bool {
+	return strings.HasPrefix(writeStore, "redis://") || strings.HasPrefix(writeStore, "rediss://")
 }
 
 // BackupParts lists what a backup of dir holds, read model first (when it is SQLite's): a
@@ -162,13 +207,13 @@ func BackupParts(dir string, read *sqlite.DB, write *bolt.Store) []backup.Part {
 	)
 }
 
-// Import sets starting counts in dir's write model (see bolt.Store.Seed) and returns what each
+// Import sets starting counts in the write model (see bolt.Store.Seed) and returns what each
 // item had been seeded with before.
-func Import(ctx context.Context, dir string, seeds []item.Seed) ([]item.Seed, error) {
+func Import(ctx context.Context, dir string, opts Options, seeds []item.Seed) ([]item.Seed, error) {
 	if err := Create(dir); err != nil {
 		return nil, err
 	}
-	w, err := OpenWrite(dir, bolt.Options{})
+	w, err := OpenWriteModel(ctx, dir, opts)
 	if err != nil {
 		return nil, err
 	}

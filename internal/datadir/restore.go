@@ -33,6 +33,9 @@ type Restored struct {
 // full: every item flushed and every day since the first count snapshotted again from the
 // write model's day history, which makes the daily series exact.
 func Restore(ctx context.Context, src, dir string, opts Options) (Restored, error) {
+	if opts.WriteStore != "" {
+		return Restored{}, errors.New("tally restore puts back a bbolt write model; a write model on Redis is restored by Redis (its RDB or AOF files)")
+	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now

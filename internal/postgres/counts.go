@@ -99,6 +99,9 @@ func (db *DB) LastSnapshot(ctx context.Context) (time.Time, bool, error) {
 	return d, true, nil
 }
 
+// jobRunsKept is how long job_runs keeps a run.
+const jobRunsKept = 30 * 24 * time.Hour
+
 // Job names in job_runs.
 const (
 	jobFlush    = "flush"
@@ -116,10 +119,11 @@ func (db *DB) RecordSnapshot(ctx context.Context, items int) error {
 }
 
 func (db *DB) recordJob(ctx context.Context, job string, items int) error {
+	now := db.timestamp()
 	_, err := db.pool.Exec(ctx, `/* flush, snapshot */
-		INSERT INTO job_runs (job, finished_at, items) VALUES ($1, $2, $3)
-		ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at, items = excluded.items`,
-		job, db.timestamp(), items)
+		WITH pruned AS (DELETE FROM job_runs WHERE finished_at < $5)
+		INSERT INTO job_runs (job, finished_at, items, node) VALUES ($1, $2, $3, $4)`,
+		job, now, items, db.node, now.Add(-jobRunsKept))
 	if err != nil {
 		return fmt.Errorf("record %s run: %w", job, err)
 	}
@@ -130,7 +134,7 @@ func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
 	var at time.Time
 	err := db.pool.QueryRow(ctx, `/* healthz, dashboard */
-		SELECT finished_at FROM job_runs WHERE job = $1`, jobFlush).Scan(&at)
+		SELECT finished_at FROM job_runs WHERE job = $1 ORDER BY finished_at DESC LIMIT 1`, jobFlush).Scan(&at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -22,6 +22,7 @@ type Options struct {
 	Now            func() time.Time // clock for last_synced_at and job runs; default time.Now
 	ConnectTimeout time.Duration    // per connection attempt, and for the first one; default 5 s
 	MaxConns       int32            // default 8
+	Node           string           // the name job_runs gives this node's runs
 }
 
 // DB is the read model on PostgreSQL.
@@ -29,6 +30,7 @@ type DB struct {
 	pool  *pgxpool.Pool
 	now   func() time.Time
 	where string // the server and database, for messages; never the password
+	node  string
 }
 
 // Open connects to the database at rawURL (postgres://user:password@host:5432/db?sslmode=…),
@@ -58,7 +60,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read model %s: %w", where, err)
 	}
-	db := &DB{pool: pool, now: opts.Now, where: where}
+	db := &DB{pool: pool, now: opts.Now, where: where, node: opts.Node}
 	pingCtx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {

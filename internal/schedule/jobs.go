@@ -17,6 +17,27 @@ type Jobs struct {
 	Snapshotter *snapshot.Snapshotter
 	Metrics     *metrics.Metrics
 	Log         *slog.Logger
+	// Lock, if set, takes the lock of one scheduled run (a job and the minute it was scheduled
+	// for) across nodes; a node that does not get it skips that run. Nil: every run is ours.
+	Lock func(ctx context.Context, job string, tick time.Time) (bool, error)
+}
+
+// scheduled runs one scheduled run of job, unless another node took its tick.
+func (j Jobs) scheduled(ctx context.Context, job string, run func(context.Context) (int, error)) error {
+	if j.Lock != nil {
+		// Cron fires on the minute: the minute names the tick on every node, early or late.
+		tick := time.Now().UTC().Truncate(time.Minute)
+		ok, err := j.Lock(ctx, job, tick)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			j.Log.Debug("another node runs this tick", "job", job, "tick", tick)
+			return nil
+		}
+	}
+	_, err := run(ctx)
+	return err
 }
 
 // Flush runs one flush and returns how many items it wrote.
@@ -48,12 +69,10 @@ func (j Jobs) CatchUp(ctx context.Context) (int, error) {
 func (j Jobs) Start(ctx context.Context, flushSpec, snapshotSpec string) (*Scheduler, error) {
 	s, err := Start(ctx, j.Log,
 		Job{Name: "flush", Spec: flushSpec, Run: func(ctx context.Context) error {
-			_, err := j.Flush(ctx)
-			return err
+			return j.scheduled(ctx, "flush", j.Flush)
 		}},
 		Job{Name: "snapshot", Spec: snapshotSpec, Run: func(ctx context.Context) error {
-			_, err := j.CatchUp(ctx)
-			return err
+			return j.scheduled(ctx, "snapshot", j.CatchUp)
 		}})
 	if err != nil {
 		return nil, err

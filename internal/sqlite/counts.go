@@ -94,6 +94,9 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 	return nil
 }
 
+// jobRunsKept is how long job_runs keeps a run.
+const jobRunsKept = 30 * 24 * time.Hour
+
 // Job names in job_runs.
 const (
 	jobFlush    = "flush"
@@ -116,10 +119,17 @@ func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
 }
 
 func (db *DB) recordJob(ctx context.Context, job string, items int) error {
-	_, err := db.write.ExecContext(ctx, `/* flush, snapshot */
-		INSERT INTO job_runs (job, finished_at, items) VALUES (?, ?, ?)
-		ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at, items = excluded.items`,
-		job, db.timestamp(), items)
+	now := db.now().UTC()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `/* flush, snapshot */
+			INSERT INTO job_runs (job, finished_at, items, node) VALUES (?, ?, ?, ?)`,
+			job, now.Format(time.RFC3339), items, db.node); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `/* flush, snapshot */ DELETE FROM job_runs WHERE finished_at < ?`,
+			now.Add(-jobRunsKept).Format(time.RFC3339))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record %s run: %w", job, err)
 	}
@@ -129,7 +139,7 @@ func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 func (db *DB) lastRun(ctx context.Context, job string) (at time.Time, ok bool, err error) {
 	var s string
 	err = db.read.QueryRowContext(ctx, `/* healthz, dashboard */
-		SELECT finished_at FROM job_runs WHERE job = ?`, job).Scan(&s)
+		SELECT finished_at FROM job_runs WHERE job = ? ORDER BY finished_at DESC LIMIT 1`, job).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

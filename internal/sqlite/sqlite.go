@@ -23,6 +23,7 @@ type Options struct {
 	BusyTimeout time.Duration    // how long a statement waits for another process's lock; default 5 s
 	Now         func() time.Time // clock for last_synced_at; default time.Now
 	ReadOnly    bool             // open without applying migrations or writing
+	Node        string           // the name job_runs gives this node's runs
 }
 
 // DB is the read model.
@@ -30,6 +31,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+	node  string
 }
 
 // Open opens or creates the database at path and applies pending migrations.
@@ -67,7 +69,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	db := &DB{write: write, read: read, now: opts.Now}
+	db := &DB{write: write, read: read, now: opts.Now, node: opts.Node}
 	if !opts.ReadOnly {
 		if err := db.migrate(ctx); err != nil {
 			db.Close()
