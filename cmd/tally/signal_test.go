@@ -47,10 +47,10 @@ type process struct {
 }
 
 // startTally runs `tally serve` on a free loopback port and waits until it listens.
-func startTally(t *testing.T, bin, dir string) *process {
+func startTally(t *testing.T, bin, dir string, extra ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--admin-password", testPassword,
-		"--trusted-proxies", "127.0.0.1/32")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--admin-password", testPassword,
+		"--trusted-proxies", "127.0.0.1/32"}, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +93,7 @@ func startTally(t *testing.T, bin, dir string) *process {
 type load struct {
 	sent, acked atomic.Int64
 	unsure      atomic.Int64 // requests whose answer never came: recorded or not, nobody knows
+	failed      atomic.Int64 // answers of 500 or more
 	stop        chan struct{}
 	wg          sync.WaitGroup
 }
@@ -124,6 +125,9 @@ func startLoad(base, pageURL string, workers, perWorker int) *load {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
 					l.acked.Add(1)
+				}
+				if resp.StatusCode >= 500 {
+					l.failed.Add(1)
 				}
 			}
 		})

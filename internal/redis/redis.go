@@ -67,6 +67,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
 	}
+	// go-redis has one logger for the process; its lines (a server that cannot be dialled) go
+	// to tally's log as warnings instead of to standard error.
+	goredis.SetLogger(slogger{opts.Logger})
 	where := Redact(rawURL)
 	o, err := goredis.ParseURL(rawURL)
 	if err != nil {
@@ -239,4 +242,11 @@ func (s *Store) Salt(ctx context.Context) (salt []byte, created bool, err error)
 		return nil, false, fmt.Errorf("salt in %s: %w", s.where, err)
 	}
 	return []byte(v), ok, nil
+}
+
+// slogger writes go-redis's log lines to slog.
+type slogger struct{ log *slog.Logger }
+
+func (l slogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Warn("redis: " + fmt.Sprintf(format, v...))
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/storetest"
+)
+
+// startNode starts one tally serve process of a test with many nodes.
+func startNode(t *testing.T, bin, dir, name, redisURL, pgURL string) *process {
+	t.Helper()
+	return startTally(t, bin, dir, "--write-store", redisURL, "--read-store", pgURL, "--node", name)
+}
+
+func (p *process) send(t *testing.T, method, path, body, ip string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	req.Header.Set("User-Agent", chromeUA)
+	req.Header.Set("X-Forwarded-For", ip)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (p *process) counts(t *testing.T, page string) counts {
+	t.Helper()
+	_, body := p.send(t, "GET", "/api/counts?url="+page, "", "198.51.100.250")
+	var c counts
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		t.Fatalf("counts: %v: %s", err, body)
+	}
+	return c
+}
+
+// TestTwoNodesShareRedis runs two real tally processes on one Redis (appendfsync always) and one
+// PostgreSQL: a visitor alternating nodes is one visitor, the like cap holds across nodes, the
+// salt lives in Redis, kill -9 of a node under load loses no acknowledged view, and a node
+// shutting down never answers 5xx.
+func TestTwoNodesShareRedis(t *testing.T) {
+	rd := storetest.StartPrivateRedis(t)
+	pg := storetest.PostgresURL(t)
+	bin := buildTally(t)
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	n1 := startNode(t, bin, dir1, "n1", rd.URL, pg)
+	n2 := startNode(t, bin, dir2, "n2", rd.URL, pg)
+
+	for _, dir := range []string{dir1, dir2} {
+		if _, err := os.Stat(filepath.Join(dir, session.SaltFile)); err == nil {
+			t.Errorf("%s holds a salt file: with Redis the salt is shared there", dir)
+		}
+	}
+	page := "https://example.com/blogs/both"
+	for i, n := range []*process{n1, n2, n1, n2} {
+		if code, _ := n.send(t, "POST", "/api/view", `{"url":"`+page+`"}`, "203.0.113.5"); code != 200 {
+			t.Fatalf("view %d: %d", i, code)
+		}
+	}
+	if c := n2.counts(t, page); c.Unique != 1 || c.Total != 4 {
+		t.Errorf("one visitor alternating nodes: %+v, want 1 unique of 4", c)
+	}
+	n1.send(t, "POST", "/api/like", `{"url":"`+page+`","count":10}`, "203.0.113.5")
+	_, body := n2.send(t, "POST", "/api/like", `{"url":"`+page+`","count":10}`, "203.0.113.5")
+	if !strings.Contains(body, `"user":16`) || !strings.Contains(body, `"total":16`) {
+		t.Errorf("the like cap across nodes: %s, want 16 of 16", body)
+	}
+
+	// kill -9 of one node while both take load.
+	kill := "https://example.com/blogs/kill"
+	l1 := startLoad(n1.base, kill, 8, 2000)
+	l2 := startLoad(n2.base, kill, 8, 2000)
+	l1.waitAcked(t, 200)
+	l2.waitAcked(t, 200)
+	if err := n1.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	l1.finish()
+	n1.cmd.Wait()
+	// A rolling restart: n1 comes back, then n2 is stopped with SIGTERM under its load.
+	n1 = startNode(t, bin, dir1, "n1", rd.URL, pg)
+	if err := n2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range n2.lines {
+	}
+	n2.cmd.Wait()
+	l2.finish()
+	acked, sent := l1.acked.Load()+l2.acked.Load(), l1.sent.Load()+l2.sent.Load()+l1.unsure.Load()+l2.unsure.Load()
+	c := n1.counts(t, kill)
+	t.Logf("acknowledged %d (n1 %d, n2 %d), counted %d", acked, l1.acked.Load(), l2.acked.Load(), c.Total)
+	if c.Total < acked {
+		t.Errorf("lost %d acknowledged views", acked-c.Total)
+	}
+	if c.Total > sent {
+		t.Errorf("%d views counted, only %d sent", c.Total, sent)
+	}
+	if f := l2.failed.Load(); f > 0 {
+		t.Errorf("n2 answered %d beacons with 5xx while shutting down", f)
+	}
+	if code, body := n1.send(t, "POST", "/ops/api/flush", "", "198.51.100.250"); code != 401 {
+		t.Errorf("flush without credentials: %d %s", code, body)
+	}
+}
+
+// TestRedisGoesAway: with Redis unreachable, beacons get 503 within a second or two instead of
+// hanging, /healthz names the write model; when Redis is back, tally counts again by itself and
+// nothing acknowledged before is lost.
+func TestRedisGoesAway(t *testing.T) {
+	rd := storetest.StartPrivateRedis(t)
+	app := newTestApp(t, t.TempDir(), "--write-store", rd.URL)
+	page := "https://example.com/blogs/r"
+	if code := app.beacon(t, page, "198.51.100.1", chromeUA); code != 200 {
+		t.Fatalf("beacon: %d", code)
+	}
+	rd.Stop()
+	start := time.Now()
+	if code := app.beacon(t, page, "198.51.100.2", chromeUA); code != 503 {
+		t.Errorf("beacon with Redis down: %d, want 503", code)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the beacon waited %v for an unreachable Redis", took)
+	}
+	if code, body := app.get(t, "/healthz", false); code != 503 || !strings.Contains(body, `"write_model":"down"`) {
+		t.Errorf("/healthz with Redis down: %d %s", code, body)
+	}
+	rd.Start()
+	if code := app.beacon(t, page, "198.51.100.3", chromeUA); code != 200 {
+		t.Errorf("beacon after Redis came back: %d", code)
+	}
+	var c counts
+	app.getJSON(t, "/api/counts?url="+page, &c)
+	if c.Total != 2 {
+		t.Errorf("total %d, want the 2 acknowledged views", c.Total)
+	}
+}
