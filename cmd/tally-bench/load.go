@@ -47,11 +47,14 @@ func loadBench(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	tally, err := startTally(bin, tmp+"/data")
+	tally, redis, err := startCluster(bin, tmp, o)
 	if err != nil {
 		return err
 	}
 	defer tally.stop()
+	if redis != nil {
+		defer redis.stop()
+	}
 	yard, err := startYardstick()
 	if err != nil {
 		return err
@@ -65,6 +68,8 @@ func loadBench(ctx context.Context, o options) error {
 	acked := make([]atomic.Int64, o.items) // tally's 2xx per item
 	var visitor atomic.Int64
 	var rounds []round
+	var tallyCPU, redisCPU float64
+	var tallyOK int64
 	for i := range o.rounds {
 		for _, s := range []*server{tally, yard} {
 			if ctx.Err() != nil {
@@ -74,13 +79,31 @@ func loadBench(ctx context.Context, o options) error {
 			if s == tally {
 				perItem = acked
 			}
+			cpu0, rcpu0 := tally.cpu(), 0.0
+			if redis != nil {
+				rcpu0 = cpuSeconds(redis)
+			}
 			r := drive(ctx, s, o, bodies, &visitor, perItem)
+			if s == tally {
+				tallyCPU += tally.cpu() - cpu0
+				tallyOK += r.ok
+				if redis != nil {
+					redisCPU += cpuSeconds(redis) - rcpu0
+				}
+			}
 			rounds = append(rounds, r)
 			fmt.Printf("  round %d %-8s %9.0f req/s  p50 %-9s p99 %-9s p99.9 %-9s errors %d\n", i+1, r.server, r.rps(),
 				r.pct(.50).Round(time.Microsecond), r.pct(.99).Round(time.Microsecond), r.pct(.999).Round(time.Microsecond), r.errors)
 		}
 	}
 	report(rounds, tally.peakRSS())
+	if tallyOK > 0 {
+		fmt.Printf("  CPU per acknowledged view: tally %.1f µs", tallyCPU/float64(tallyOK)*1e6)
+		if redis != nil {
+			fmt.Printf(", redis %.1f µs", redisCPU/float64(tallyOK)*1e6)
+		}
+		fmt.Println()
+	}
 	return checkCounts(tally.base, acked)
 }
 
@@ -95,6 +118,7 @@ func drive(ctx context.Context, s *server, o options, bodies [][]byte, visitor *
 	)
 	start := time.Now()
 	deadline := start.Add(o.duration)
+	var conn atomic.Int64
 	for range o.conns {
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1<<15)
@@ -107,7 +131,7 @@ func drive(ctx context.Context, s *server, o options, bodies [][]byte, visitor *
 				res.lat = append(res.lat, lat...)
 				mu.Unlock()
 			}()
-			rc, err := dialRaw(s.base)
+			rc, err := dialRaw(s.endpoint(int(conn.Add(1))))
 			if err != nil {
 				errs++
 				return
@@ -195,4 +219,31 @@ func checkCounts(base string, acked []atomic.Int64) error {
 		return fmt.Errorf("tally's totals differ from the views it acknowledged")
 	}
 	return nil
+}
+
+// startCluster starts what is measured: one tally on its embedded stores, or o.nodes tallies
+// sharing a private Redis.
+func startCluster(bin, tmp string, o options) (tally, redis *server, err error) {
+	if o.redis == "" {
+		tally, err = startTally(bin, tmp+"/data")
+		return tally, nil, err
+	}
+	redis, url, err := startRedis(tmp, o.redis)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Printf("  write model on a private Redis (appendfsync %s), %d tally node(s)\n", o.redis, o.nodes)
+	tally = &server{name: "tally"}
+	for i := range o.nodes {
+		n, err := startTally(bin, fmt.Sprintf("%s/data%d", tmp, i), "--write-store", url, "--node", fmt.Sprint("n", i))
+		if err != nil {
+			tally.stop()
+			redis.stop()
+			return nil, nil, err
+		}
+		tally.procs = append(tally.procs, n)
+		tally.bases = append(tally.bases, n.base)
+	}
+	tally.base = tally.bases[0]
+	return tally, redis, nil
 }

@@ -29,6 +29,8 @@ type options struct {
 	tally     string
 	storeOnly bool
 	readStore string
+	redis     string // "": the embedded write model; always or everysec: Redis with that appendfsync
+	nodes     int
 	loadOnly  bool
 	smoke     bool
 	flushN    int
@@ -51,8 +53,18 @@ func main() {
 	flag.IntVar(&o.flushN, "flush-items", 100_000, "dirty items in the big flush and the snapshot")
 	flag.IntVar(&o.manyN, "many-items", 1_000_000, "items in the store for the few-among-many flush")
 	flag.BoolVar(&o.smoke, "smoke", false, "a short run: 1 s rounds, 2 rounds, small stores")
+	flag.StringVar(&o.redis, "redis", "", "load against the write model on a private Redis with this appendfsync: always or everysec (empty: bbolt)")
+	flag.IntVar(&o.nodes, "nodes", 1, "tally processes sharing the private Redis (with -redis)")
 	flag.StringVar(&o.readStore, "read-store", "", "the store figures' read model: empty for SQLite, or a postgres:// URL (each run uses a fresh schema)")
 	flag.Parse()
+	if o.redis != "" && o.redis != "always" && o.redis != "everysec" {
+		fmt.Fprintln(os.Stderr, "tally-bench: -redis must be always or everysec")
+		os.Exit(2)
+	}
+	if o.nodes < 1 || (o.nodes > 1 && o.redis == "") {
+		fmt.Fprintln(os.Stderr, "tally-bench: -nodes above 1 needs -redis (bbolt is one process's file)")
+		os.Exit(2)
+	}
 	if o.smoke {
 		o.duration, o.rounds, o.flushN, o.manyN = time.Second, 2, 5_000, 20_000
 	}

@@ -29,12 +29,25 @@ func serveYardstick(addr string) {
 
 // server is a process under load.
 type server struct {
-	name string
-	cmd  *exec.Cmd
-	base string
+	name  string
+	cmd   *exec.Cmd
+	base  string
+	bases []string // of every node, when tally runs as many; base is the first
+	procs []*server
+}
+
+// endpoint is where connection i of the load goes: the nodes in turn, as a balancer would.
+func (s *server) endpoint(i int) string {
+	if len(s.bases) == 0 {
+		return s.base
+	}
+	return s.bases[i%len(s.bases)]
 }
 
 func (s *server) stop() {
+	for _, p := range s.procs {
+		p.stop()
+	}
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -47,8 +60,23 @@ func (s *server) stop() {
 	}
 }
 
-// peakRSS reads the process's high-water mark of resident memory, in MiB.
+// cpu is the CPU time the server's processes have used so far, in seconds.
+func (s *server) cpu() float64 {
+	if len(s.procs) == 0 {
+		return cpuSeconds(s)
+	}
+	total := 0.0
+	for _, p := range s.procs {
+		total += cpuSeconds(p)
+	}
+	return total
+}
+
+// peakRSS reads the process's high-water mark of resident memory, in MiB (the first node's).
 func (s *server) peakRSS() float64 {
+	if len(s.procs) > 0 {
+		return s.procs[0].peakRSS()
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -87,10 +115,10 @@ var listening = regexp.MustCompile(`msg="tally is listening" addr=(http://\S+)`)
 
 // startTally starts `tally serve` on a free loopback port with a fresh data directory,
 // believing X-Forwarded-For from loopback so the load can play many visitors.
-func startTally(bin, dataDir string) (*server, error) {
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir,
+func startTally(bin, dataDir string, extra ...string) (*server, error) {
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir,
 		"--trusted-proxies", "127.0.0.1/32", "--admin-password", benchPassword,
-		"--flush-schedule", "*/15 * * * *")
+		"--flush-schedule", "*/15 * * * *"}, extra...)...)
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -44,7 +44,8 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"build: .", "tally-data:/data", "volumes:\n  tally-data:", `profiles: ["postgres"]`, "TALLY_READ_STORE: postgres://"} {
+	for _, want := range []string{"build: .", "tally-data:/data", "volumes:\n  tally-data:", `profiles: ["postgres"]`, "TALLY_READ_STORE: postgres://",
+		`profiles: ["scale"]`, "TALLY_WRITE_STORE: redis://", "--appendonly", "nginx-scale.conf"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("docker-compose.yml lacks %q", want)
 		}
@@ -56,7 +57,9 @@ func TestComposeFile(t *testing.T) {
 		}
 		t.Skip("docker-compose not installed (apt-get install docker-compose); skipping its validation")
 	}
-	if out, err := exec.Command(bin, "-f", "../../docker-compose.yml", "--profile", "postgres", "config", "-q").CombinedOutput(); err != nil {
-		t.Errorf("docker-compose config: %v\n%s", err, out)
+	for _, profile := range []string{"postgres", "scale"} {
+		if out, err := exec.Command(bin, "-f", "../../docker-compose.yml", "--profile", profile, "config", "-q").CombinedOutput(); err != nil {
+			t.Errorf("docker-compose config --profile %s: %v\n%s", profile, err, out)
+		}
 	}
 }
