@@ -200,12 +200,17 @@ func (m *Main) openStores(ctx context.Context) error {
 
 func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
-	ingest.New(m.stores.Write, ingest.Config{
+	cfg := ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, Metrics: m.Metrics,
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
-	}).Register(mux)
+	}
+	if _, shared := m.stores.Write.(*redis.Store); shared {
+		// Many nodes: the cap is kept in Redis, or each node would allow it once more.
+		cfg.SessionCap, cfg.SharedSessionCap = nil, m.Config.SessionCap
+	}
+	ingest.New(m.stores.Write, cfg).Register(mux)
 	top.New(m.stores.Read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
 	auth := admin.New(admin.Config{DataDir: m.Config.DataDir, Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,

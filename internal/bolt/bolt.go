@@ -115,6 +115,8 @@ type Store struct {
 	lastDay     uint32           // days since the Unix epoch
 	siteItems   map[string]int   // site → items
 	refusedOnce map[string]bool
+	caps        map[uint64]int // views per (session, item) this minute, for View.Cap
+	capMinute   int64
 }
 
 // Open opens or creates the write model at path and starts its writer.
@@ -179,6 +181,7 @@ func Open(path string, opts Options) (*Store, error) {
 		onRefused:   opts.OnRefused,
 		siteItems:   map[string]int{},
 		refusedOnce: map[string]bool{},
+		caps:        map[uint64]int{},
 	}
 	if err := s.init(); err != nil {
 		db.Close()

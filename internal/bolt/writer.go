@@ -27,6 +27,7 @@ type request struct {
 	like  item.Like
 	seeds []item.Seed
 
+	capped     bool // the view was over its View.Cap
 	likeResult item.LikeCounts
 	seeded     []item.Seed // the seeds these replaced
 	done       chan error
@@ -56,7 +57,13 @@ func (s *Store) Record(ctx context.Context, v item.View) error {
 	req := requestPool.Get().(*request)
 	defer requestPool.Put(req)
 	*req = request{kind: kindView, view: v, done: req.done}
-	return s.submit(ctx, req)
+	if err := s.submit(ctx, req); err != nil {
+		return err
+	}
+	if req.capped {
+		return item.ErrCapped
+	}
+	return nil
 }
 
 // Like applies a visitor's like or unlike and returns the numbers after it, once durable.
@@ -239,6 +246,10 @@ func (s *Store) commit(reqs []*request) error {
 func (s *Store) applyView(b *batch, r *request) {
 	key := r.view.Item.Key()
 	h := dedupHash(r.view.Session, key)
+	if r.view.Cap > 0 && s.overCap(h, b.nowMs, r.view.Cap) {
+		r.capped = true
+		return
+	}
 	unique := !s.seen(h, b.nowMs, b.pending)
 	if unique && !r.view.Previous.IsZero() {
 		unique = !s.seen(dedupHash(r.view.Previous, key), b.nowMs, b.pending)
@@ -443,4 +454,22 @@ func (s *Store) sweepLikes(today uint32) error {
 		}
 		return nil
 	})
+}
+
+// maxCapKeys bounds the per-minute view counters of View.Cap; past it, views are let through.
+const maxCapKeys = 1_000_000
+
+// overCap counts a view of the (session, item) pair hashed to h in the current minute and
+// reports whether it is over cap. The writer goroutine owns the counters.
+func (s *Store) overCap(h uint64, nowMs int64, cap int) bool {
+	if m := nowMs / 60_000; m != s.capMinute {
+		s.capMinute = m
+		clear(s.caps)
+	}
+	n, ok := s.caps[h]
+	if !ok && len(s.caps) >= maxCapKeys {
+		return false
+	}
+	s.caps[h] = n + 1
+	return n >= cap
 }

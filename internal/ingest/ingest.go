@@ -43,8 +43,12 @@ type Config struct {
 	Log        *slog.Logger
 	// Clients limits requests per client address, before any costly work; nil: no limit.
 	Clients *limit.Clients
-	// SessionCap limits the views one session adds to one item per minute; nil: no cap.
+	// SessionCap limits the views one session adds to one item per minute, in this process;
+	// nil: no cap here.
 	SessionCap *limit.PerMinute
+	// SharedSessionCap, when above 0, is the same cap kept by a write model that many nodes
+	// share (it comes with each view; see item.View.Cap), instead of SessionCap.
+	SharedSessionCap int
 }
 
 // Handler serves the beacon and live-count endpoints.

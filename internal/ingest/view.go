@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"net/http"
@@ -77,7 +78,13 @@ func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item
 		h.cfg.Metrics.Excluded(endpoint, string(reason))
 		return nil
 	}
-	if err := h.record(vis.r, v); err != nil {
+	v.Cap = h.cfg.SharedSessionCap
+	err := h.record(vis.r, v)
+	if errors.Is(err, item.ErrCapped) {
+		h.cfg.Metrics.Excluded(endpoint, string(sessionCap))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	h.cfg.Metrics.Counted(endpoint)
@@ -169,6 +176,9 @@ func (h *Handler) record(r *http.Request, v item.View) error {
 	start := time.Now()
 	err := h.rec.Record(r.Context(), v)
 	h.cfg.Metrics.Recorded(time.Since(start))
+	if errors.Is(err, item.ErrCapped) {
+		return err
+	}
 	if err != nil {
 		return unavailable(fmt.Errorf("record view of %s/%s: %w", v.Item.Site, v.Item.Type, err))
 	}

@@ -119,7 +119,13 @@ type View struct {
 	// Previous is the visitor's id of the day before, set during the first minutes after
 	// midnight UTC so that a reader who crosses midnight is not a new unique.
 	Previous session.ID
+	// Cap, if set, is how many views this session may add to this item per minute, enforced
+	// by a write model that several nodes share; past it Record returns ErrCapped.
+	Cap int
 }
+
+// ErrCapped means a view was over View.Cap and was not counted.
+var ErrCapped = errors.New("over the views a visitor may add to an item per minute")
 
 // Like is a visitor's press of an item's like button: Delta > 0 adds up to that many likes,
 // never past Cap for this visitor today, nor, with a Budget, past Budget for all visitors of

@@ -153,9 +153,14 @@ func (s *Store) Record(ctx context.Context, v item.View) error {
 	if !v.Previous.IsZero() {
 		prev = s.p + "dd:" + pairHash(v.Previous, member)
 	}
-	keys := append(s.itemKeys(member), cur, prev)
-	if err := recordScript.Run(ctx, s.rdb, keys, member, day(now), now.UnixMilli(), s.window.Milliseconds()).Err(); err != nil {
+	capKey := s.p + "cap:" + strconv.FormatInt(now.Unix()/60, 10) + ":" + pairHash(v.Session, member)
+	keys := append(s.itemKeys(member), cur, prev, capKey)
+	res, err := recordScript.Run(ctx, s.rdb, keys, member, day(now), now.UnixMilli(), s.window.Milliseconds(), v.Cap).Int()
+	if err != nil {
 		return fmt.Errorf("record view in %s: %w", s.where, err)
+	}
+	if res < 0 {
+		return item.ErrCapped
 	}
 	return nil
 }

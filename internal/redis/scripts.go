@@ -37,10 +37,17 @@ end
 
 // recordScript counts one view. KEYS[7] and KEYS[8] are the dedup keys of today's and
 // yesterday's session id for the item (the same key twice when there is no yesterday's id);
-// each holds the expiry (unix ms) of its window, compared with the caller's clock.
-// ARGV: item key, day, now ms, window ms.
+// each holds the expiry (unix ms) of its window, compared with the caller's clock. KEYS[9]
+// counts the session's views of the item this minute, for the cap ARGV[5] (0: none); over it,
+// nothing is counted and the script returns -1.
+// ARGV: item key, day, now ms, window ms, cap.
 var recordScript = goredis.NewScript(touch + `
-local now, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, window, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if cap > 0 then
+	local n = redis.call('INCR', KEYS[9])
+	if n == 1 then redis.call('PEXPIRE', KEYS[9], 120000) end
+	if n > cap then return -1 end
+end
 local function open(k)
 	local exp = redis.call('GET', k)
 	return exp and tonumber(exp) > now

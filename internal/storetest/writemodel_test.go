@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -256,6 +257,35 @@ func TestWriteModelSeedsAndSessions(t *testing.T) {
 		w.DeleteSession(ctx, "tok")
 		if ok, _ := w.SessionValid(ctx, "tok", "pw1"); ok {
 			t.Error("a deleted session is valid")
+		}
+	})
+}
+
+// TestWriteModelSessionCap: with a cap, a visitor adds at most that many views to an item in a
+// minute, however many nodes the views come through (the write model counts them).
+func TestWriteModelSessionCap(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, clk *clock.Fake) {
+		ctx := context.Background()
+		v := item.View{Item: hello, Session: storetest.SID("a", noon), Cap: 3}
+		capped := 0
+		for range 5 {
+			err := w.Record(ctx, v)
+			if errors.Is(err, item.ErrCapped) {
+				capped++
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if other := w.Record(ctx, item.View{Item: other, Session: v.Session, Cap: 3}); other != nil {
+			t.Errorf("another item has a cap of its own: %v", other)
+		}
+		clk.Add(time.Minute)
+		if err := w.Record(ctx, v); err != nil {
+			t.Errorf("the next minute: %v", err)
+		}
+		c, _ := w.Counts(ctx, hello)
+		if capped != 2 || c.Total != 4 {
+			t.Errorf("%d capped, total %d; want 2 capped and 4 counted", capped, c.Total)
 		}
 	})
 }
