@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,6 +80,45 @@ func TestTwoNodesShareRedis(t *testing.T) {
 	_, body := n2.send(t, "POST", "/api/like", `{"url":"`+page+`","count":10}`, "203.0.113.5")
 	if !strings.Contains(body, `"user":16`) || !strings.Contains(body, `"total":16`) {
 		t.Errorf("the like cap across nodes: %s, want 16 of 16", body)
+	}
+
+	// The owner logs in on node 1 and goes on on node 2; a password set with tally passwd on
+	// one node is every node's.
+	jar, _ := cookiejar.New(nil)
+	owner := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := owner.Get(n1.base + "/ops/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if csrf == nil {
+		t.Fatalf("no login form on node 1: %s", form)
+	}
+	resp, err = owner.PostForm(n1.base+"/ops/login", url.Values{"password": {testPassword}, "csrf": {string(csrf[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on node 1: %d", resp.StatusCode)
+	}
+	if resp, err = owner.Get(n2.base + "/ops/api/summary?days=7"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("node 2 with node 1's session: %v %v, want 200", resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
+	var out bytes.Buffer
+	e := env{stdin: strings.NewReader("a-new-shared-password\n"), stdout: &out, stderr: io.Discard, getenv: noEnv}
+	if err := run(context.Background(), e, []string{"passwd", "--data", dir1, "--write-store", rd.URL}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", n2.base+"/ops/api/summary?days=7", nil)
+	req.SetBasicAuth("admin", "a-new-shared-password")
+	req.Header.Set("X-Forwarded-For", "198.51.100.77")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("node 2 with the password set through node 1's data directory: %v %v, want 200", resp, err)
 	}
 
 	// kill -9 of one node while both take load.

@@ -70,10 +70,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := datadir.Create(m.Config.DataDir); err != nil {
 		return err
 	}
-	if err := m.ensurePassword(); err != nil {
+	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	if err := m.openStores(ctx); err != nil {
+	if err := m.ensurePassword(ctx); err != nil {
+		m.stores.Close()
 		return err
 	}
 	sessions := m.loadSalt(ctx)
@@ -155,9 +156,22 @@ func (m *Main) deriver(ctx context.Context) (d *session.Deriver, generated strin
 	return d, generated, err
 }
 
+// passwords is where the admin password hash lives: in the write model when nodes share one,
+// so that every node has the same password and sessions; else in the data directory.
+func (m *Main) passwords() admin.Passwords {
+	return passwordsOf(m.stores.Write, m.Config.DataDir)
+}
+
+func passwordsOf(w datadir.WriteModel, dir string) admin.Passwords {
+	if shared, ok := w.(*redis.Store); ok {
+		return shared
+	}
+	return admin.File(dir)
+}
+
 // ensurePassword stores --admin-password, or on first start generates one and prints it once.
-func (m *Main) ensurePassword() error {
-	pw, err := admin.EnsurePassword(m.Config.DataDir, m.Config.AdminPassword)
+func (m *Main) ensurePassword(ctx context.Context) error {
+	pw, err := admin.EnsurePassword(ctx, m.passwords(), m.Config.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("admin password: %w", err)
 	}
@@ -213,7 +227,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	ingest.New(m.stores.Write, cfg).Register(mux)
 	top.New(m.stores.Read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
-	auth := admin.New(admin.Config{DataDir: m.Config.DataDir, Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
+	auth := admin.New(admin.Config{Passwords: m.passwords(), Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
 		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,

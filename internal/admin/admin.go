@@ -41,11 +41,11 @@ type Sessions interface {
 
 // Config is what Auth needs.
 type Config struct {
-	DataDir  string // holds the password hash
-	Sessions Sessions
-	IPs      *clientip.Resolver
-	Now      func() time.Time
-	Log      *slog.Logger
+	Passwords Passwords
+	Sessions  Sessions
+	IPs       *clientip.Resolver
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Auth checks the owner's credentials.
@@ -81,7 +81,7 @@ func (a *Auth) Check(r *http.Request, password string) (bool, error) {
 			return false, r.Context().Err()
 		}
 	}
-	right, err := CheckPassword(a.cfg.DataDir, password)
+	right, err := CheckPassword(r.Context(), a.cfg.Passwords, password)
 	if err != nil && !errors.Is(err, ErrNoPassword) {
 		return false, err
 	}
@@ -94,7 +94,7 @@ func (a *Auth) Session(r *http.Request) (string, bool) {
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return "", false
 	}
-	pw, err := fingerprint(a.cfg.DataDir)
+	pw, err := fingerprint(r.Context(), a.cfg.Passwords)
 	if err != nil {
 		return "", false
 	}
@@ -108,7 +108,7 @@ func (a *Auth) Session(r *http.Request) (string, bool) {
 
 // StartSession opens a session and sets its cookie.
 func (a *Auth) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	pw, err := fingerprint(a.cfg.DataDir)
+	pw, err := fingerprint(ctx, a.cfg.Passwords)
 	if err != nil {
 		return err
 	}

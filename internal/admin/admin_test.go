@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +19,12 @@ const ownerPassword = "owner-password-1"
 func newTestAuth(t *testing.T) (*Auth, *clock.Fake) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := SetPassword(dir, ownerPassword); err != nil {
+	if err := SetPassword(context.Background(), File(dir), ownerPassword); err != nil {
 		t.Fatal(err)
 	}
 	ips, _ := clientip.ParseTrusted("192.0.2.1")
 	clk := clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	return New(Config{DataDir: dir, IPs: ips, Now: clk.Now}), clk
+	return New(Config{Passwords: File(dir), IPs: ips, Now: clk.Now}), clk
 }
 
 // from is a request whose client address, behind the trusted proxy, is ip.
@@ -94,7 +95,7 @@ func TestOneIPv6BlockIsOneClient(t *testing.T) {
 func TestOwnerNotStarvedByGuesses(t *testing.T) {
 	a, _ := newTestAuth(t)
 	start := time.Now()
-	if ok, _ := CheckPassword(a.cfg.DataDir, ownerPassword); !ok {
+	if ok, _ := CheckPassword(context.Background(), a.cfg.Passwords, ownerPassword); !ok {
 		t.Fatal("password not accepted")
 	}
 	one := time.Since(start)

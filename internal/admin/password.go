@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,38 +40,22 @@ func ValidPassword(password string) error {
 	return nil
 }
 
-// SetPassword stores the bcrypt hash of password in dir, replacing any earlier one atomically.
-// Every session opened under the old password ends.
-func SetPassword(dir, password string) error {
-	if err := ValidPassword(password); err != nil {
-		return err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return fmt.Errorf("set admin password: %w", err)
-	}
-	if err := atomicfile.Write(filepath.Join(dir, PasswordFile), append(hash, '\n')); err != nil {
-		return fmt.Errorf("set admin password: %w", err)
-	}
-	return nil
+// Passwords is where the bcrypt hash of the admin password lives: a file in the data
+// directory (File), or the write model when many nodes share one, so that a password set on one
+// node is the password of all and a session opened on one is valid on all.
+type Passwords interface {
+	// PasswordHash returns the stored hash, or ErrNoPassword.
+	PasswordHash(ctx context.Context) ([]byte, error)
+	SetPasswordHash(ctx context.Context, hash []byte) error
 }
 
-// HasPassword reports whether dir holds an admin password hash.
-func HasPassword(dir string) (bool, error) {
-	_, err := os.Stat(filepath.Join(dir, PasswordFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("check admin password: %w", err)
-	}
-	return true, nil
-}
+// File keeps the hash in dir/admin.hash, mode 0600.
+type File string
 
-// readHash reads the stored hash; the file is read on every use, so `tally passwd` takes
-// effect on a running server at once.
-func readHash(dir string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PasswordFile))
+// PasswordHash reads the file; it is read on every use, so `tally passwd` takes effect on a
+// running server at once.
+func (f File) PasswordHash(context.Context) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(string(f), PasswordFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoPassword
 	}
@@ -80,10 +65,40 @@ func readHash(dir string) ([]byte, error) {
 	return bytes.TrimSpace(b), nil
 }
 
-// CheckPassword reports whether password is the admin password stored in dir. It costs one
-// bcrypt comparison: callers facing the network go through Auth, which throttles it.
-func CheckPassword(dir, password string) (bool, error) {
-	hash, err := readHash(dir)
+// SetPasswordHash replaces the file atomically.
+func (f File) SetPasswordHash(_ context.Context, hash []byte) error {
+	return atomicfile.Write(filepath.Join(string(f), PasswordFile), append(hash, '\n'))
+}
+
+// SetPassword stores the bcrypt hash of password, replacing any earlier one. Every session
+// opened under the old password ends.
+func SetPassword(ctx context.Context, ps Passwords, password string) error {
+	if err := ValidPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("set admin password: %w", err)
+	}
+	if err := ps.SetPasswordHash(ctx, hash); err != nil {
+		return fmt.Errorf("set admin password: %w", err)
+	}
+	return nil
+}
+
+// HasPassword reports whether an admin password is set.
+func HasPassword(ctx context.Context, ps Passwords) (bool, error) {
+	_, err := ps.PasswordHash(ctx)
+	if errors.Is(err, ErrNoPassword) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CheckPassword reports whether password is the admin password. It costs one bcrypt
+// comparison: callers facing the network go through Auth, which throttles it.
+func CheckPassword(ctx context.Context, ps Passwords, password string) (bool, error) {
+	hash, err := ps.PasswordHash(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -102,8 +117,8 @@ func GeneratePassword() string { return rand.Text() }
 
 // fingerprint identifies the current password hash without revealing it, so sessions can be
 // tied to the password they were opened under.
-func fingerprint(dir string) (string, error) {
-	hash, err := readHash(dir)
+func fingerprint(ctx context.Context, ps Passwords) (string, error) {
+	hash, err := ps.PasswordHash(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -111,16 +126,20 @@ func fingerprint(dir string) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-// EnsurePassword stores the configured password, or, when none is configured and none is set
-// yet, generates one, stores it, and returns it so that it can be shown once.
-func EnsurePassword(dir, configured string) (generated string, err error) {
+// EnsurePassword stores the configured password unless it is the stored one already (so that
+// restarts, and nodes started with the same password, do not end sessions); with none
+// configured and none set yet, it generates one, stores it, and returns it to be shown once.
+func EnsurePassword(ctx context.Context, ps Passwords, configured string) (generated string, err error) {
 	if configured != "" {
-		return "", SetPassword(dir, configured)
+		if same, err := CheckPassword(ctx, ps, configured); err == nil && same {
+			return "", nil
+		}
+		return "", SetPassword(ctx, ps, configured)
 	}
-	has, err := HasPassword(dir)
+	has, err := HasPassword(ctx, ps)
 	if err != nil || has {
 		return "", err
 	}
 	pw := GeneratePassword()
-	return pw, SetPassword(dir, pw)
+	return pw, SetPassword(ctx, ps, pw)
 }

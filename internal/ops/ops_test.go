@@ -63,12 +63,12 @@ func forEachReadModel(t *testing.T, test func(t *testing.T, to *testOps)) {
 func newTestOpsOn(t testing.TB, db storetest.ReadModel, clk *clock.Fake) *testOps {
 	t.Helper()
 	dir := t.TempDir()
-	if err := admin.SetPassword(dir, password); err != nil {
+	if err := admin.SetPassword(context.Background(), admin.File(dir), password); err != nil {
 		t.Fatal(err)
 	}
 	ips, _ := clientip.ParseTrusted("127.0.0.1")
 	to := &testOps{db: db, clk: clk, dir: dir}
-	auth := admin.New(admin.Config{DataDir: dir, Sessions: storetest.Write(t, bolt.Options{Now: clk.Now}),
+	auth := admin.New(admin.Config{Passwords: admin.File(dir), Sessions: storetest.Write(t, bolt.Options{Now: clk.Now}),
 		IPs: ips, Now: clk.Now, Log: storetest.Log()})
 	h := New(Config{
 		DataDir: dir, Read: db, Auth: auth, Now: clk.Now, Log: storetest.Log(),
@@ -226,7 +226,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	to := newTestOps(t)
 	c := client()
 	to.login(t, c, "198.51.100.1", password)
-	if err := admin.SetPassword(to.dir, "a-brand-new-password"); err != nil {
+	if err := admin.SetPassword(context.Background(), admin.File(to.dir), "a-brand-new-password"); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := get(t, c, to.url+"/ops/views", false); r.StatusCode != http.StatusSeeOther {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/tallyhq/tally/internal/admin"
 )
 
 // Owner sessions (internal/admin.Sessions), shared by every node: logging in on one works on
@@ -47,6 +48,27 @@ func (s *Store) SessionValid(ctx context.Context, tokenHash, pw string) (bool, e
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	if err := s.rdb.Del(ctx, s.p+"sess:"+tokenHash).Err(); err != nil {
 		return fmt.Errorf("delete session in %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// PasswordHash returns the admin password's bcrypt hash every node shares, or
+// admin.ErrNoPassword when none is set.
+func (s *Store) PasswordHash(ctx context.Context) ([]byte, error) {
+	v, err := s.rdb.Get(ctx, s.p+"admin.hash").Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, admin.ErrNoPassword
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read admin password in %s: %w", s.where, err)
+	}
+	return v, nil
+}
+
+// SetPasswordHash replaces the shared admin password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, hash []byte) error {
+	if err := s.rdb.Set(ctx, s.p+"admin.hash", hash, 0).Err(); err != nil {
+		return fmt.Errorf("set admin password in %s: %w", s.where, err)
 	}
 	return nil
 }
