@@ -101,8 +101,6 @@ func (f *serveFlags) config() (Config, error) {
 	switch {
 	case c.SaltRotation != "none" && c.SaltRotation != "daily":
 		return Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
-	case c.SaltRotation == "daily" && c.WriteStore != "":
-		return Config{}, fmt.Errorf("--salt-rotation daily keeps its salts in the data directory and cannot be shared by nodes on --write-store yet; use one --salt for all nodes, or the salt tally keeps in Redis")
 	case c.SaltRotation == "daily" && c.Salt != "":
 		return Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
 	case c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0:

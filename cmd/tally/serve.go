@@ -133,6 +133,10 @@ func (m *Main) loadSalt(ctx context.Context) *session.Deriver {
 func (m *Main) deriver(ctx context.Context) (d *session.Deriver, generated string, err error) {
 	shared, onRedis := m.stores.Write.(*redis.Store)
 	switch {
+	case m.Config.SaltRotation == "daily" && onRedis:
+		m.Log.Info("daily salt rotation: each UTC day has its own salt, shared in Redis, destroyed at 00:30 the next day")
+		d, err = session.NewRotatingIn(shared.DaySalts(), m.Now)
+		return d, "", err
 	case m.Config.SaltRotation == "daily":
 		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
 			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))

@@ -255,3 +255,53 @@ type slogger struct{ log *slog.Logger }
 func (l slogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.Warn("redis: " + fmt.Sprintf(format, v...))
 }
+
+// DaySalts returns the salts of --salt-rotation daily as every node shares them
+// (session.DaySalts): each day's salt is created once (SET NX) and expires at 00:30 UTC the
+// day after, so not even Redis keeps it past its grace period.
+func (s *Store) DaySalts() session.DaySalts { return daySalts{s} }
+
+type daySalts struct{ s *Store }
+
+func (d daySalts) key(day int64) string { return d.s.p + "daysalt:" + strconv.FormatInt(day, 10) }
+
+func (d daySalts) Salts() (map[int64][]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out := map[int64][]byte{}
+	iter := d.s.rdb.Scan(ctx, 0, d.s.p+"daysalt:*", 100).Iterator()
+	for iter.Next(ctx) {
+		day, err := strconv.ParseInt(strings.TrimPrefix(iter.Val(), d.s.p+"daysalt:"), 10, 64)
+		if err != nil {
+			continue
+		}
+		b, err := d.s.rdb.Get(ctx, iter.Val()).Bytes()
+		if err == nil {
+			out[day] = b
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("read daily salts in %s: %w", d.s.where, err)
+	}
+	return out, nil
+}
+
+func (d daySalts) Keep(day int64, salt []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	gone := time.Unix((day+1)*86400, 0).Add(session.PreviousDayGrace)
+	if _, err := d.s.rdb.SetNX(ctx, d.key(day), salt, max(time.Until(gone), time.Minute)).Result(); err != nil {
+		return nil, fmt.Errorf("keep the daily salt in %s: %w", d.s.where, err)
+	}
+	kept, err := d.s.rdb.Get(ctx, d.key(day)).Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("keep the daily salt in %s: %w", d.s.where, err)
+	}
+	return kept, nil
+}
+
+func (d daySalts) Destroy(day int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return d.s.rdb.Del(ctx, d.key(day)).Err()
+}

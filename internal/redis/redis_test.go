@@ -1,0 +1,47 @@
+package redis_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/redis"
+	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/storetest"
+)
+
+// TestDailySaltsShared: with --salt-rotation daily on Redis, two nodes derive the same ids on
+// one day and other ids the next, and yesterday's salt is gone from Redis after 00:30.
+func TestDailySaltsShared(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	s := storetest.Redis(t, redis.Options{Now: clk.Now})
+	n1, err := session.NewRotatingIn(s.DaySalts(), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, err := session.NewRotatingIn(s.DaySalts(), clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr("203.0.113.9")
+	id := func(d *session.Deriver) session.ID { return d.IDAddr(ip, "Mozilla/5.0", clk.Now()) }
+	today := id(n1)
+	if id(n2) != today {
+		t.Fatal("two nodes derive different ids from the shared daily salt")
+	}
+	clk.Set(time.Date(2026, 11, 25, 0, 10, 0, 0, time.UTC))
+	if id(n2) == today || id(n1) != id(n2) {
+		t.Error("the next day's ids are not new, or not shared")
+	}
+	salts, _ := s.DaySalts().Salts()
+	if len(salts) != 2 {
+		t.Errorf("%d daily salts kept during the grace period, want yesterday's and today's", len(salts))
+	}
+	clk.Set(time.Date(2026, 11, 25, 0, 31, 0, 0, time.UTC))
+	id(n1) // the first id after the grace period destroys yesterday's salt
+	salts, _ = s.DaySalts().Salts()
+	if _, ok := salts[session.DayNumber(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC))]; ok || len(salts) != 1 {
+		t.Errorf("yesterday's salt is still in Redis after 00:30: %d salts", len(salts))
+	}
+}
