@@ -82,4 +82,3 @@ func (r *PrivateRedis) Count(t testing.TB, pattern string) int {
 	}
 	return len(keys)
 }
-
