@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/storetest"
 )
@@ -187,5 +188,45 @@ func TestRedisGoesAway(t *testing.T) {
 	app.getJSON(t, "/api/counts?url="+page, &c)
 	if c.Total != 2 {
 		t.Errorf("total %d, want the 2 acknowledged views", c.Total)
+	}
+}
+
+// TestJobsRunOncePerTickAcrossNodes: two nodes whose crons flush every minute; each tick's
+// flush runs on one node only, and job_runs names it.
+func TestJobsRunOncePerTickAcrossNodes(t *testing.T) {
+	rd := storetest.StartPrivateRedis(t)
+	pg := storetest.PostgresURL(t)
+	bin := buildTally(t)
+	for _, name := range []string{"n1", "n2"} {
+		startTally(t, bin, t.TempDir(), "--write-store", rd.URL, "--read-store", pg, "--node", name,
+			"--flush-schedule", "* * * * *")
+	}
+	// Wait for the next minute's tick and a few seconds more.
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Minute).Add(time.Minute + 5*time.Second).Sub(now))
+	conn, err := pgx.Connect(context.Background(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT date_trunc('minute', finished_at), string_agg(node, ',')
+		FROM job_runs WHERE job = 'flush' GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := 0
+	for rows.Next() {
+		var minute time.Time
+		var nodes string
+		if err := rows.Scan(&minute, &nodes); err != nil {
+			t.Fatal(err)
+		}
+		ticks++
+		if nodes != "n1" && nodes != "n2" {
+			t.Errorf("the flush of %s ran on %q, want one node", minute.Format(time.TimeOnly), nodes)
+		}
+	}
+	if ticks == 0 {
+		t.Error("no scheduled flush ran")
 	}
 }
