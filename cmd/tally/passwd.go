@@ -28,7 +28,7 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 			return err
 		}
 		defer w.Close()
-		ps = passwordsOf(w, *data)
+		ps = datadir.Passwords(w, *data)
 	} else if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tallyhq/tally/internal/admin"
@@ -18,7 +17,6 @@ import (
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
-	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
@@ -114,68 +112,23 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) URL() string { return m.server.URL() }
 
 // loadSalt returns the session deriver, or nil, loudly, when no salt can be had: then nothing
-// is counted, since an unsalted id could be reversed by anyone who knows an IP. With the write
-// model on Redis, the generated salt lives there, so every node derives the same ids.
+// is counted, since an unsalted id could be reversed by anyone who knows an IP.
 func (m *Main) loadSalt(ctx context.Context) *session.Deriver {
-	d, where, err := m.deriver(ctx)
-	if err != nil {
+	d, where, err := m.stores.Deriver(ctx, m.Config.Salt, m.Config.SaltRotation == "daily", m.Now)
+	switch {
+	case err != nil:
 		m.Log.Error("NO SALT: NOTHING WILL BE COUNTED until this is fixed", "err", err)
-		return nil
-	}
-	if where != "" {
+	case m.Config.SaltRotation == "daily":
+		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day", "in", where)
+	case where != "":
 		m.Log.Info("generated a new secret salt", "in", where)
 	}
 	return d
 }
 
-// deriver makes the session deriver of the configured salt mode, and says where it generated
-// a new salt, if it did.
-func (m *Main) deriver(ctx context.Context) (d *session.Deriver, generated string, err error) {
-	shared, onRedis := m.stores.Write.(*redis.Store)
-	switch {
-	case m.Config.SaltRotation == "daily" && onRedis:
-		m.Log.Info("daily salt rotation: each UTC day has its own salt, shared in Redis, destroyed at 00:30 the next day")
-		d, err = session.NewRotatingIn(shared.DaySalts(), m.Now)
-		return d, "", err
-	case m.Config.SaltRotation == "daily":
-		m.Log.Info("daily salt rotation: each UTC day has its own salt, destroyed at 00:30 the next day",
-			"dir", filepath.Join(m.Config.DataDir, session.SaltDir))
-		d, err = session.NewRotating(m.Config.DataDir, m.Now)
-		return d, "", err
-	case m.Config.Salt == "" && onRedis:
-		salt, created, err := shared.Salt(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		if created {
-			generated = "the write model on Redis, shared by every node"
-		}
-		d, err = session.NewDeriver(salt)
-		return d, generated, err
-	}
-	d, created, err := session.Load(m.Config.DataDir, m.Config.Salt, false, m.Now)
-	if created {
-		generated = filepath.Join(m.Config.DataDir, session.SaltFile)
-	}
-	return d, generated, err
-}
-
-// passwords is where the admin password hash lives: in the write model when nodes share one,
-// so that every node has the same password and sessions; else in the data directory.
-func (m *Main) passwords() admin.Passwords {
-	return passwordsOf(m.stores.Write, m.Config.DataDir)
-}
-
-func passwordsOf(w datadir.WriteModel, dir string) admin.Passwords {
-	if shared, ok := w.(*redis.Store); ok {
-		return shared
-	}
-	return admin.File(dir)
-}
-
 // ensurePassword stores --admin-password, or on first start generates one and prints it once.
 func (m *Main) ensurePassword(ctx context.Context) error {
-	pw, err := admin.EnsurePassword(ctx, m.passwords(), m.Config.AdminPassword)
+	pw, err := admin.EnsurePassword(ctx, m.stores.Passwords(), m.Config.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("admin password: %w", err)
 	}
@@ -231,33 +184,18 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	ingest.New(m.stores.Write, cfg).Register(mux)
 	top.New(m.stores.Read, m.Config.Sites, m.Log).Register(mux)
 	scripts.New().Register(mux)
-	auth := admin.New(admin.Config{Passwords: m.passwords(), Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
+	auth := admin.New(admin.Config{Passwords: m.stores.Passwords(), Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
 		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
-	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.Handle("GET /healthz", server.Health(m.Log, map[string]func(context.Context) error{
+		"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping}))
 	if m.Config.MetricsAddr == "" {
 		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
 	}
 	return mux
-}
-
-// healthz answers whether tally can serve: 503, naming the store, when the read model does not
-// answer within two seconds (the write model is a local file, or tally would not have started).
-func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	answer := map[string]string{"status": "ok", "write_model": "ok", "read_model": "ok"}
-	status := http.StatusOK
-	for name, ping := range map[string]func(context.Context) error{"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping} {
-		if err := ping(ctx); err != nil {
-			m.Log.Warn("health check: a store does not answer", "store", name, "err", err)
-			answer[name], answer["status"], status = "down", "unavailable", http.StatusServiceUnavailable
-		}
-	}
-	jsonhttp.Write(w, status, answer)
 }
 
 // Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight

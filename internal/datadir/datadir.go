@@ -246,3 +246,48 @@ func Server(dir string) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// Passwords is where the admin password hash lives: in the write model when nodes share one,
+// so that every node has the same password and sessions; else in the data directory.
+func (s *Stores) Passwords() admin.Passwords { return passwordsOf(s.Write, s.Dir) }
+
+func passwordsOf(w WriteModel, dir string) admin.Passwords {
+	if shared, ok := w.(*redis.Store); ok {
+		return shared
+	}
+	return admin.File(dir)
+}
+
+// Passwords is Stores.Passwords for a command that opened only the write model.
+func Passwords(w WriteModel, dir string) admin.Passwords { return passwordsOf(w, dir) }
+
+// Deriver makes the session deriver of the configured salt: the given one; a salt per UTC day
+// (daily), kept in the data directory or, with nodes sharing Redis, there; or the salt
+// generated once and kept in the data directory or in Redis. It says where it keeps a salt it
+// generated ("" when it generated none).
+func (s *Stores) Deriver(ctx context.Context, salt string, daily bool, now func() time.Time) (d *session.Deriver, generated string, err error) {
+	shared, onRedis := s.Write.(*redis.Store)
+	switch {
+	case daily && onRedis:
+		d, err = session.NewRotatingIn(shared.DaySalts(), now)
+		return d, "Redis, shared by every node", err
+	case daily:
+		d, err = session.NewRotating(s.Dir, now)
+		return d, filepath.Join(s.Dir, session.SaltDir), err
+	case salt == "" && onRedis:
+		b, created, err := shared.Salt(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if created {
+			generated = "Redis, shared by every node"
+		}
+		d, err = session.NewDeriver(b)
+		return d, generated, err
+	}
+	d, created, err := session.Load(s.Dir, salt, false, now)
+	if created {
+		generated = filepath.Join(s.Dir, session.SaltFile)
+	}
+	return d, generated, err
+}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/tallyhq/tally/internal/jsonhttp"
 )
 
 // Server is a listening HTTP server.
@@ -67,4 +69,24 @@ func (w redactingWriter) Write(p []byte) (int, error) {
 	msg := clientAddr.ReplaceAllString(string(p), "[client]")
 	w.log.Warn("http server", "msg", msg)
 	return len(p), nil
+}
+
+// Health answers GET /healthz: {"status":"ok"} and each check "ok", or 503 with
+// "status":"unavailable" and the checks that failed within two seconds "down", so an operator
+// sees which store is unreachable.
+func Health(log *slog.Logger, checks map[string]func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		answer := map[string]string{"status": "ok"}
+		status := http.StatusOK
+		for name, check := range checks {
+			answer[name] = "ok"
+			if err := check(ctx); err != nil {
+				log.Warn("health check: a store does not answer", "store", name, "err", err)
+				answer[name], answer["status"], status = "down", "unavailable", http.StatusServiceUnavailable
+			}
+		}
+		jsonhttp.Write(w, status, answer)
+	})
 }
