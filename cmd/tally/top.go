@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tallyhq/tally/internal/datadir"
@@ -34,13 +36,31 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 		return err
 	}
 	if len(items) == 0 {
-		fmt.Fprintln(e.stdout, "no views flushed yet")
+		fmt.Fprintln(e.stdout, noItems(ctx, db, *site, *typ))
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "#\tTOTAL\tUNIQUE\t SITE\t TYPE\t SLUG\t")
 	for i, it := range items {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t %s\t %s\t %s\t\n", i+1, it.Total, it.Unique, it.Site, it.Type, it.Slug)
+		slug := it.Slug
+		if slug == "" {
+			slug = "/" // the home page
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t %s\t %s\t %s\t\n", i+1, it.Total, it.Unique, it.Site, it.Type, slug)
 	}
 	return tw.Flush()
+}
+
+// noItems says why a top list is empty: nothing flushed at all, or what matched nothing.
+func noItems(ctx context.Context, db datadir.ReadModel, site, typ string) string {
+	sites, err := db.Sites(ctx)
+	switch {
+	case err == nil && len(sites) == 0:
+		return "no views flushed yet"
+	case site != "" && !slices.Contains(sites, item.NormalizeSite(site)):
+		return fmt.Sprintf("no site %q in the read model; sites: %s", site, strings.Join(sites, ", "))
+	case typ != "":
+		return fmt.Sprintf("no items of type %q%s", typ, map[bool]string{true: " on " + site}[site != ""])
+	}
+	return "no items match"
 }
