@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -51,9 +50,10 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 	}
 	pw, ok := e.getenv("TALLY_ADMIN_PASSWORD")
 	if !ok {
-		fmt.Fprint(e.stderr, "Admin password: ")
-		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-		pw = strings.TrimRight(line, "\r\n")
+		var err error
+		if pw, err = readPassword(e, "Admin password of the running server: "); err != nil {
+			return err
+		}
 	}
 	m, err := backup.Fetch(ctx, server, admin.User, pw, dest)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
+	"golang.org/x/term"
 )
 
 func runPasswd(ctx context.Context, e env, c command, args []string) error {
@@ -32,13 +33,19 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 	} else if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "New admin password (at least %d characters; empty to generate one): ", admin.MinPasswordLength)
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && line == "" && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
+	pw, err := readPassword(e, fmt.Sprintf("New admin password (at least %d characters; empty to generate one): ", admin.MinPasswordLength))
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(e.stderr)
-	pw := strings.TrimRight(line, "\r\n")
+	if pw != "" && isTerminal(e.stdin) {
+		again, err := readPassword(e, "The same again: ")
+		if err != nil {
+			return err
+		}
+		if again != pw {
+			return errors.New("the two passwords differ; nothing changed")
+		}
+	}
 	generated := pw == ""
 	if generated {
 		pw = admin.GeneratePassword()
@@ -52,4 +59,28 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 		fmt.Fprintln(e.stdout, "admin password changed")
 	}
 	return nil
+}
+
+// readPassword asks for a password: without echo on a terminal, else one line of the input
+// (for scripts: echo "$PW" | tally passwd).
+func readPassword(e env, prompt string) (string, error) {
+	fmt.Fprint(e.stderr, prompt)
+	defer fmt.Fprintln(e.stderr)
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

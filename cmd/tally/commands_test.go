@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/sqlite"
@@ -44,5 +47,34 @@ func TestTopSaysWhatMatchedNothing(t *testing.T) {
 		if got := top(strings.Fields(args)...); !strings.Contains(got, want) {
 			t.Errorf("top %s:\n%s\nwant it to contain %q", args, got, want)
 		}
+	}
+}
+
+// TestPasswdOnATerminal runs tally passwd on a pseudo-terminal (util-linux script): it asks
+// twice, and two different answers change nothing.
+func TestPasswdOnATerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script (util-linux) is not installed; apt-get install bsdutils")
+	}
+	bin := buildTally(t)
+	dir := t.TempDir()
+	passwd := func(input string) string {
+		cmd := exec.Command(scriptBin, "-qec", bin+" passwd --data "+dir, "/dev/null")
+		cmd.Stdin = strings.NewReader(input)
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := passwd("first-password-1\nother-password-2\n"); !strings.Contains(out, "The same again") || !strings.Contains(out, "differ") {
+		t.Errorf("two different answers:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, admin.PasswordFile)); err == nil {
+		t.Error("a password was set although the two answers differed")
+	}
+	if out := passwd("first-password-1\nfirst-password-1\n"); !strings.Contains(out, "admin password changed") {
+		t.Errorf("two equal answers:\n%s", out)
+	}
+	if ok, _ := admin.CheckPassword(context.Background(), admin.File(dir), "first-password-1"); !ok {
+		t.Error("the password typed twice was not set")
 	}
 }
