@@ -76,6 +76,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	sessions := m.loadSalt(ctx)
+	m.Config.TrustedProxies.WarnUntrusted(m.Log)
 	if m.Config.Sites.Any() {
 		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
 	} else {

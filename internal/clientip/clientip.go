@@ -4,16 +4,53 @@ package clientip
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 )
 
 // Resolver knows which peers are trusted proxies, and which header of theirs names the client.
 type Resolver struct {
 	trusted []netip.Prefix
 	header  string // canonical form
+
+	log    *slog.Logger // for WarnUntrusted; nil: silent
+	mu     sync.Mutex
+	warned map[netip.Addr]bool
+}
+
+// maxWarned bounds the peers remembered for WarnUntrusted.
+const maxWarned = 100
+
+// WarnUntrusted makes IP log a warning, once per peer, when a peer that is not a trusted proxy
+// sends the client-address header: usually a reverse proxy that --trusted-proxies does not name,
+// which makes every visitor look like the proxy. The peer's address is logged only when it is a
+// loopback or private one (a proxy of the owner's); a public address may be a visitor's, and no
+// visitor's address goes to the log.
+func (r *Resolver) WarnUntrusted(log *slog.Logger) {
+	r.log, r.warned = log, map[netip.Addr]bool{}
+}
+
+func (r *Resolver) warnUntrusted(peer netip.Addr) {
+	if r.log == nil {
+		return
+	}
+	r.mu.Lock()
+	seen := r.warned[peer] || len(r.warned) >= maxWarned
+	r.warned[peer] = true
+	r.mu.Unlock()
+	if seen {
+		return
+	}
+	who := "a peer with a public address (not logged)"
+	if peer.IsLoopback() || peer.IsPrivate() {
+		who = peer.String()
+	}
+	r.log.Warn("a peer that is not a trusted proxy sent "+r.header+"; its visitors are counted as the peer itself: "+
+		"if it is your reverse proxy, add it to --trusted-proxies (TALLY_TRUSTED_PROXIES)", "peer", who)
 }
 
 // DefaultHeader is the header that names the client unless another is chosen.
@@ -70,6 +107,9 @@ func (r *Resolver) isTrusted(a netip.Addr) bool {
 func (r *Resolver) IP(req *http.Request) netip.Addr {
 	peer := peerAddr(req.RemoteAddr)
 	if !peer.IsValid() || !r.isTrusted(peer) {
+		if r.log != nil && peer.IsValid() && req.Header.Get(r.header) != "" {
+			r.warnUntrusted(peer)
+		}
 		return peer
 	}
 	values := req.Header.Values(r.header)

@@ -1,7 +1,9 @@
 package clientip
 
 import (
+	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -81,5 +83,32 @@ func TestParseTrustedRejectsGarbage(t *testing.T) {
 		if _, err := ParseTrusted(bad); err == nil {
 			t.Errorf("ParseTrusted(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestWarnUntrusted: a forwarded-for header from a peer that is not trusted is logged once per
+// peer, naming the flag to set; a private peer (a proxy on Docker's bridge) by its address, a
+// public one without it, since it may be a visitor.
+func TestWarnUntrusted(t *testing.T) {
+	r, _ := ParseTrusted("127.0.0.1")
+	var buf strings.Builder
+	r.WarnUntrusted(slog.New(slog.NewTextHandler(&buf, nil)))
+	send := func(peer string) {
+		req := httptest.NewRequest("POST", "/api/view", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", "198.51.100.1")
+		r.IP(req)
+	}
+	for range 200 {
+		send("172.17.0.1:40000")
+	}
+	send("203.0.113.77:40000")
+	send("127.0.0.1:1234") // trusted: no warning
+	log := buf.String()
+	if n := strings.Count(log, "--trusted-proxies"); n != 2 {
+		t.Errorf("%d warnings, want one per untrusted peer (2):\n%s", n, log)
+	}
+	if !strings.Contains(log, "peer=172.17.0.1") || strings.Contains(log, "203.0.113.77") || strings.Contains(log, "198.51.100.1") {
+		t.Errorf("the log must name the private peer and no public address:\n%s", log)
 	}
 }
