@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
@@ -76,5 +81,64 @@ func TestPasswdOnATerminal(t *testing.T) {
 	}
 	if ok, _ := admin.CheckPassword(context.Background(), admin.File(dir), "first-password-1"); !ok {
 		t.Error("the password typed twice was not set")
+	}
+}
+
+// startMain opens a Main with the given flags (no --admin-password) and returns its stdout.
+func startMain(t *testing.T, args ...string) (*Main, string, error) {
+	t.Helper()
+	var f serveFlags
+	fs := envflag.NewFlagSet("serve", "", io.Discard)
+	f.register(fs)
+	if err := envflag.Parse(fs, args, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler), Stdout: &out}
+	err = m.Open(context.Background())
+	if err == nil {
+		t.Cleanup(func() { m.Close() })
+	}
+	return m, out.String(), err
+}
+
+// TestFailedStartKeepsThePassword: a start that fails (a busy port) does not generate the
+// password it would show only once; until the owner first logs in, every start says how to.
+func TestFailedStartKeepsThePassword(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, out, err := startMain(t, "--addr", busy.Addr().String(), "--data", dir)
+	if err == nil || !strings.Contains(err.Error(), "--addr") || strings.Contains(out, "Admin password") {
+		t.Fatalf("start on a busy port: %v, printed %q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, admin.PasswordFile)); err == nil {
+		t.Fatal("the failed start generated a password nobody saw")
+	}
+	m, out, err := startMain(t, "--addr", "127.0.0.1:0", "--data", dir)
+	pw := regexp.MustCompile(`\n      (\S+)\n`).FindStringSubmatch(out)
+	if err != nil || pw == nil {
+		t.Fatalf("first good start: %v, printed %q", err, out)
+	}
+	m.Close()
+	m, out, _ = startMain(t, "--addr", "127.0.0.1:0", "--data", dir)
+	if !strings.Contains(out, "Nobody has logged in yet") || !strings.Contains(out, "tally passwd --data "+dir) {
+		t.Errorf("second start before any login printed %q", out)
+	}
+	req, _ := http.NewRequest("GET", m.URL()+"/ops/api/summary", nil)
+	req.SetBasicAuth("admin", pw[1])
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin API with the printed password: %v %v", resp, err)
+	}
+	m.Close()
+	if _, out, _ = startMain(t, "--addr", "127.0.0.1:0", "--data", dir); out != "" {
+		t.Errorf("a start after the owner logged in printed %q", out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -65,14 +66,17 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Metrics == nil {
 		m.Metrics = metrics.New()
 	}
-	if err := datadir.Create(m.Config.DataDir); err != nil {
+	// Everything that can fail comes before the admin password is generated, so that a failed
+	// start never uses up the one time it is shown.
+	main, metricsLn, err := m.listen()
+	if err != nil {
 		return err
 	}
-	if err := m.openStores(ctx); err != nil {
-		return err
-	}
-	if err := m.ensurePassword(ctx); err != nil {
-		m.stores.Close()
+	if err := m.prepare(ctx); err != nil {
+		main.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return err
 	}
 	sessions := m.loadSalt(ctx)
@@ -82,18 +86,11 @@ func (m *Main) Open(ctx context.Context) error {
 	} else {
 		m.Log.Info("counting these sites only", "sites", m.Config.Sites.String())
 	}
-	var err error
-	if m.server, err = server.Listen(m.Config.Addr, m.routes(sessions), m.Log); err != nil {
-		m.stores.Close()
-		return err
-	}
-	if m.Config.MetricsAddr != "" {
+	m.server = server.Serve(main, m.routes(sessions), m.Log)
+	if metricsLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Metrics.Handler())
-		if m.metrics, err = server.Listen(m.Config.MetricsAddr, mux, m.Log); err != nil {
-			m.Close()
-			return fmt.Errorf("--metrics-addr: %w", err)
-		}
+		m.metrics = server.Serve(metricsLn, mux, m.Log)
 		m.Log.Info("metrics are served on their own listener", "addr", m.metrics.URL()+"/metrics")
 	}
 	if m.jobs, err = m.run.Start(ctx, m.Config.FlushSchedule, m.Config.SnapshotSchedule); err != nil {
@@ -106,6 +103,35 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
 		"flush", m.Config.FlushSchedule, "snapshot", m.Config.SnapshotSchedule)
 	m.Log.Info("dashboard: " + m.URL() + "/ops/views (log in with the admin password)")
+	return nil
+}
+
+// listen takes the main address and, with --metrics-addr, the metrics one.
+func (m *Main) listen() (main, metrics net.Listener, err error) {
+	if main, err = server.Listen(m.Config.Addr); err != nil {
+		return nil, nil, fmt.Errorf("--addr: %w", err)
+	}
+	if m.Config.MetricsAddr != "" {
+		if metrics, err = server.Listen(m.Config.MetricsAddr); err != nil {
+			main.Close()
+			return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	return main, metrics, nil
+}
+
+// prepare makes the data directory, opens the stores and sees to the admin password.
+func (m *Main) prepare(ctx context.Context) error {
+	if err := datadir.Create(m.Config.DataDir); err != nil {
+		return err
+	}
+	if err := m.openStores(ctx); err != nil {
+		return err
+	}
+	if err := m.ensurePassword(ctx); err != nil {
+		m.stores.Close()
+		return err
+	}
 	return nil
 }
 
@@ -135,6 +161,11 @@ func (m *Main) ensurePassword(ctx context.Context) error {
 	}
 	if pw != "" {
 		fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with `tally passwd`):\n\n      %s\n\n", pw)
+		return nil
+	}
+	if used, err := m.stores.Passwords().LoggedIn(ctx); err == nil && !used && m.Config.AdminPassword == "" {
+		fmt.Fprintf(m.Stdout, "\n  Nobody has logged in yet. Use the admin password printed at the first start,\n"+
+			"  or set a new one: tally passwd --data %s\n\n", m.Config.DataDir)
 	}
 	return nil
 }
@@ -201,7 +232,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 
 // Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight
 // requests finish, cancel the background work and wait for it, flush one last time, and close
-// both stores.
+// both stores. Closing again does nothing.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
@@ -211,13 +242,16 @@ func (m *Main) Close() error {
 			errs = append(errs, srv.Shutdown(ctx))
 		}
 	}
+	m.server, m.metrics = nil, nil
 	if m.jobs != nil {
 		errs = append(errs, m.jobs.Stop(ctx))
+		m.jobs = nil
 	}
 	if m.run.Flusher != nil {
 		if _, err := m.run.Flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("final flush: %w", err))
 		}
+		m.run = schedule.Jobs{}
 	}
 	if m.stores != nil {
 		errs = append(errs, m.stores.Close())

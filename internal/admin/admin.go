@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tallyhq/tally/internal/clientip"
@@ -53,6 +54,7 @@ type Auth struct {
 	cfg      Config
 	throttle *throttle
 	slots    chan struct{}
+	noted    atomic.Bool // the owner's first login was noted
 }
 
 // New returns an Auth.
@@ -84,6 +86,12 @@ func (a *Auth) Check(r *http.Request, password string) (bool, error) {
 	right, err := CheckPassword(r.Context(), a.cfg.Passwords, password)
 	if err != nil && !errors.Is(err, ErrNoPassword) {
 		return false, err
+	}
+	if right && !a.noted.Swap(true) {
+		if err := a.cfg.Passwords.NoteLogin(r.Context()); err != nil {
+			a.noted.Store(false)
+			a.cfg.Log.Warn("cannot note the owner's first login", "err", err)
+		}
 	}
 	return right, nil
 }

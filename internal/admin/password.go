@@ -47,6 +47,27 @@ type Passwords interface {
 	// PasswordHash returns the stored hash, or ErrNoPassword.
 	PasswordHash(ctx context.Context) ([]byte, error)
 	SetPasswordHash(ctx context.Context, hash []byte) error
+	// LoggedIn reports whether the owner ever got in (a login or an admin API call), so that
+	// until then every start can say how to.
+	LoggedIn(ctx context.Context) (bool, error)
+	NoteLogin(ctx context.Context) error
+}
+
+// usedFile marks, in the data directory, that the owner has logged in once.
+const usedFile = "admin.used"
+
+// LoggedIn reports whether the marker file exists.
+func (f File) LoggedIn(context.Context) (bool, error) {
+	_, err := os.Stat(filepath.Join(string(f), usedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// NoteLogin writes the marker file.
+func (f File) NoteLogin(ctx context.Context) error {
+	return atomicfile.Write(filepath.Join(string(f), usedFile), nil)
 }
 
 // File keeps the hash in dir/admin.hash, mode 0600.

@@ -72,3 +72,20 @@ func (s *Store) SetPasswordHash(ctx context.Context, hash []byte) error {
 	}
 	return nil
 }
+
+// LoggedIn reports whether the owner ever logged in on any node.
+func (s *Store) LoggedIn(ctx context.Context) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.p+"admin.used").Result()
+	if err != nil {
+		return false, fmt.Errorf("read admin state in %s: %w", s.where, err)
+	}
+	return n > 0, nil
+}
+
+// NoteLogin notes that the owner logged in.
+func (s *Store) NoteLogin(ctx context.Context) error {
+	if err := s.rdb.Set(ctx, s.p+"admin.used", "1", 0).Err(); err != nil {
+		return fmt.Errorf("note admin login in %s: %w", s.where, err)
+	}
+	return nil
+}

@@ -23,12 +23,18 @@ type Server struct {
 	errc chan error
 }
 
-// Listen starts serving h on addr ("127.0.0.1:0" picks a free port).
-func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+// Listen takes the address ("127.0.0.1:0" picks a free port) before anything else is done, so
+// that a busy port or a bad address fails start-up first.
+func Listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w (is another server using it? --addr picks another)", addr, err)
 	}
+	return ln, nil
+}
+
+// Serve starts serving h on ln.
+func Serve(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
 	s := &Server{ln: ln, errc: make(chan error, 1), http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -38,7 +44,7 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		ErrorLog:          newErrorLog(log),
 	}}
 	go func() { s.errc <- s.http.Serve(ln) }()
-	return s, nil
+	return s
 }
 
 // URL is the base URL the server answers on.
