@@ -82,8 +82,11 @@ func runRestore(ctx context.Context, e env, c command, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.stdout, "restored the backup of %s into %s; the previous files are in %s\n",
-		res.Manifest.CreatedAt.Format(time.RFC3339), *data, res.Aside)
+	before := "there were no files before"
+	if res.Aside != "" {
+		before = "the previous files are in " + res.Aside
+	}
+	fmt.Fprintf(e.stdout, "restored the backup of %s into %s; %s\n", res.Manifest.CreatedAt.Format(time.RFC3339), *data, before)
 	fmt.Fprintf(e.stdout, "flushed all %d items, so the read model matches the write model\n", res.Items)
 	if res.Days > 0 {
 		fmt.Fprintf(e.stdout, "rebuilt the daily series from the write model: %d days snapshotted\n", res.Days)

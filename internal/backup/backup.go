@@ -161,21 +161,26 @@ func Untar(r io.Reader, dir string) error {
 	return err
 }
 
-// Replace moves the named files of dataDir aside into dataDir/pre-restore-<time>/ and copies
-// the backup's files in their place. It returns the folder the old files went to.
+// Replace moves the named files of dataDir aside into a new folder
+// dataDir/pre-restore-<time>[-N]/ and copies the backup's files in their place. It returns the
+// folder the old files went to, or "" when there were none to move (a new data directory).
 func Replace(backupDir, dataDir string, names []string, now time.Time) (aside string, err error) {
 	if err := regularFiles(backupDir, names); err != nil {
-		return "", err
-	}
-	aside = filepath.Join(dataDir, "pre-restore-"+now.UTC().Format("20060102T150405Z"))
-	if err := os.MkdirAll(aside, 0o700); err != nil {
 		return "", err
 	}
 	for _, name := range names {
 		// SQLite's WAL and shared-memory files belong to the old read model.
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			old := filepath.Join(dataDir, name+suffix)
-			if err := os.Rename(old, filepath.Join(aside, name+suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Lstat(old); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if aside == "" {
+				if aside, err = newAside(dataDir, now); err != nil {
+					return "", err
+				}
+			}
+			if err := os.Rename(old, filepath.Join(aside, name+suffix)); err != nil {
 				return aside, fmt.Errorf("move %s aside: %w", old, err)
 			}
 		}
@@ -188,6 +193,22 @@ func Replace(backupDir, dataDir string, names []string, now time.Time) (aside st
 		}
 	}
 	return aside, nil
+}
+
+// newAside makes a folder of its own for the files a restore replaces: two restores in the same
+// second get two folders, so the second never overwrites what the first kept.
+func newAside(dataDir string, now time.Time) (string, error) {
+	base := filepath.Join(dataDir, "pre-restore-"+now.UTC().Format("20060102T150405Z"))
+	for n := 1; ; n++ {
+		dir := base
+		if n > 1 {
+			dir = fmt.Sprintf("%s-%d", base, n)
+		}
+		err := os.Mkdir(dir, 0o700)
+		if !errors.Is(err, fs.ErrExist) {
+			return dir, err
+		}
+	}
 }
 
 // regularFiles refuses a backup whose files are links or anything but regular files, before

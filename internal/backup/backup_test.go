@@ -49,3 +49,30 @@ func TestReplaceCopiesRegularFiles(t *testing.T) {
 		t.Errorf("restored file mode %o, want 600", fi.Mode().Perm())
 	}
 }
+
+// TestReplaceAsideFolders: a restore into a new directory moves nothing aside and makes no
+// folder; two restores in the same second keep their old files in two folders.
+func TestReplaceAsideFolders(t *testing.T) {
+	src, data := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(src, "write.db"), []byte("backup"), 0o600)
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	aside, err := Replace(src, data, []string{"write.db", "salt"}, now)
+	if err != nil || aside != "" {
+		t.Fatalf("restore into a new directory: aside %q, %v", aside, err)
+	}
+	if found, _ := filepath.Glob(filepath.Join(data, "pre-restore-*")); len(found) != 0 {
+		t.Errorf("an empty aside folder was made: %v", found)
+	}
+	first, _ := Replace(src, data, []string{"write.db"}, now)
+	os.WriteFile(filepath.Join(data, "write.db"), []byte("changed"), 0o600)
+	second, _ := Replace(src, data, []string{"write.db"}, now)
+	if first == "" || second == "" || first == second {
+		t.Fatalf("two restores in one second: asides %q and %q", first, second)
+	}
+	if b, _ := os.ReadFile(filepath.Join(second, "write.db")); string(b) != "changed" {
+		t.Errorf("the second aside holds %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(first, "write.db")); string(b) != "backup" {
+		t.Errorf("the first aside was overwritten: %q", b)
+	}
+}
