@@ -16,5 +16,7 @@ USER 65532:65532
 VOLUME ["/data"]
 EXPOSE 8080
 ENV TALLY_ADDR=0.0.0.0:8080 TALLY_DATA=/data
+# distroless has no curl: the binary checks itself.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/usr/local/bin/tally", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/tally"]
 CMD ["serve"]

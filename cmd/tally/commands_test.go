@@ -142,3 +142,22 @@ func TestFailedStartKeepsThePassword(t *testing.T) {
 		t.Errorf("a start after the owner logged in printed %q", out)
 	}
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	addr := strings.TrimPrefix(app.URL(), "http://")
+	check := func(addr string) error {
+		return run(context.Background(), env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, []string{"healthcheck", "--addr", addr})
+	}
+	if err := check(addr); err != nil {
+		t.Errorf("healthcheck of a running server: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	if err := check("0.0.0.0:" + port); err != nil {
+		t.Errorf("healthcheck with a listen-everywhere address: %v", err)
+	}
+	app.close(t)
+	if err := check(addr); err == nil {
+		t.Error("healthcheck of a stopped server succeeded")
+	}
+}

@@ -38,6 +38,7 @@ var commands = []command{
 	{"import", "Set starting views and likes from Markdown frontmatter or a CSV file (tally import --help).", runImport},
 	{"backup", "Copy both stores, the salt and the password hash into a new folder: tally backup DIR. Works while the server runs (through its admin API).", runBackup},
 	{"restore", "Put a backup made by tally backup back into the data directory (the server must be stopped): tally restore DIR.", runRestore},
+	{"healthcheck", "Exit 0 when the server on --addr answers /healthz (for container health checks).", runHealthcheck},
 }
 
 func main() {

@@ -28,6 +28,8 @@ func TestDockerfileBuildsThisCommand(t *testing.T) {
 		{"a data volume", `(?m)^VOLUME \["/data"\]`},
 		{"the data directory from the environment", `TALLY_DATA=/data`},
 		{"listening beyond the container's loopback", `TALLY_ADDR=0\.0\.0\.0:8080`},
+		{"a health check by the binary itself (distroless has no curl)", `(?m)^HEALTHCHECK .*CMD \["/usr/local/bin/tally", "healthcheck"\]`},
+		{"a private data directory", `mkdir -m 0700 /out/data`},
 	}
 	for _, c := range checks {
 		if !regexp.MustCompile(c.re).MatchString(df) {
@@ -36,6 +38,20 @@ func TestDockerfileBuildsThisCommand(t *testing.T) {
 	}
 	if _, err := os.Stat("main.go"); err != nil {
 		t.Errorf("the Dockerfile builds ./cmd/tally, but this directory has no main.go: %v", err)
+	}
+}
+
+// TestDockerIgnore: the build context never carries the data directory (salt, password hash)
+// or the git history.
+func TestDockerIgnore(t *testing.T) {
+	b, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"data/", ".git/", "*.db"} {
+		if !strings.Contains(string(b), want+"\n") {
+			t.Errorf(".dockerignore lacks %q", want)
+		}
 	}
 }
 
