@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/item"
@@ -94,7 +95,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	// Browsers' cross-site state-changing requests are refused before any handler runs, even
 	// if the browser would attach cached Basic credentials or the session cookie.
-	protected := http.NewCrossOriginProtection().Handler(sub)
+	// Pages, CSS, JS and JSON go compressed to clients that take gzip (with Vary).
+	protected := gzhttp.GzipHandler(http.NewCrossOriginProtection().Handler(sub))
 	mux.Handle("/ops", securityHeaders(protected))
 	mux.Handle("/ops/", securityHeaders(protected))
 }

@@ -675,3 +675,25 @@ func TestBackupNeedsPOST(t *testing.T) {
 		t.Errorf("GET /ops/api/backup: %d, %d backups; want 405 and none", resp.StatusCode, backups)
 	}
 }
+
+// TestDashboardCompressed: the dashboard's CSS, pages and JSON go gzipped to browsers.
+func TestDashboardCompressed(t *testing.T) {
+	to := newTestOps(t)
+	seed(t, to)
+	tr := &http.Transport{DisableCompression: true} // see the encoding, not the decoded body
+	c := &http.Client{Transport: tr}
+	// (Responses under 1 KB are sent as they are: compressing them saves nothing.)
+	for _, path := range []string{"/ops/static/dashboard.css", "/ops/api/series?days=90", "/ops/api/export/daily.csv?days=90"} {
+		req, _ := http.NewRequest("GET", to.url+path, nil)
+		req.SetBasicAuth("admin", password)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: Content-Encoding %q, Vary %q", path, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scripts
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,5 +78,40 @@ func TestServe(t *testing.T) {
 	mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
 		t.Errorf("revalidation with the ETag: %d, %d bytes; want 304 and no body", rec.Code, rec.Body.Len())
+	}
+}
+
+// TestServedCompressed: browsers (Accept-Encoding: gzip) get the scripts gzipped, about a third
+// of their size, with Vary; other clients the plain script.
+func TestServedCompressed(t *testing.T) {
+	mux := http.NewServeMux()
+	New().Register(mux)
+	for _, path := range []string{"/t.js", "/like.js"} {
+		for _, enc := range []string{"gzip, deflate, br", "identity", "gzip;q=0", ""} {
+			req := httptest.NewRequest("GET", path, nil)
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			body := rec.Body.Bytes()
+			gz := rec.Header().Get("Content-Encoding") == "gzip"
+			if want := enc == "gzip, deflate, br"; gz != want {
+				t.Errorf("%s with Accept-Encoding %q: gzipped=%v, want %v", path, enc, gz, want)
+			}
+			if rec.Header().Get("Vary") != "Accept-Encoding" {
+				t.Errorf("%s: Vary %q", path, rec.Header().Get("Vary"))
+			}
+			if gz {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, _ := io.ReadAll(zr)
+				if len(body)*2 > len(plain) || !bytes.Contains(plain, []byte("function")) && !bytes.Contains(plain, []byte("=>")) {
+					t.Errorf("%s: %d bytes gzipped for %d plain", path, len(body), len(plain))
+				}
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/report"
@@ -37,7 +38,7 @@ func New(db Lister, allowed sites.List, log *slog.Logger) *Handler {
 
 // Register adds GET /api/top to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/top", h.top)
+	mux.Handle("GET /api/top", gzhttp.GzipHandler(http.HandlerFunc(h.top)))
 	mux.HandleFunc("OPTIONS /api/top", h.sites.Preflight)
 }
 
