@@ -36,9 +36,10 @@ func NewFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 }
 
 // Parse parses args, then fills every flag not given on the command line from its
-// environment variable, if set.
+// environment variable, if set. A bad value is one line naming the flag or variable, the value
+// and an example of a good one; --help prints the usage.
 func Parse(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -53,7 +54,7 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) 
 		}
 		if v, ok := getenv(Name(f.Name)); ok {
 			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", Name(f.Name), v, err))
+				errs = append(errs, fmt.Errorf("%s=%q: %s, e.g. %s=%s", Name(f.Name), v, want(f), Name(f.Name), example(f)))
 			}
 		}
 	})
@@ -62,7 +63,7 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) 
 
 // ParseWithArg parses flags on either side of one positional argument (the DIR or FILE).
 func ParseWithArg(fs *flag.FlagSet, args []string, getenv func(string) (string, bool)) (string, error) {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return "", err
 	}
 	if fs.NArg() == 0 {
@@ -73,4 +74,68 @@ func ParseWithArg(fs *flag.FlagSet, args []string, getenv func(string) (string, 
 		return "", err
 	}
 	return arg, nil
+}
+
+// parse is fs.Parse with errors of one line instead of the flag package's error and usage.
+func parse(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the error and the whole usage on any mistake; we say one line.
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err == nil:
+		return nil
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Errorf("unknown flag --%s (tally %s --help lists the flags)", strings.TrimLeft(name, "-"), fs.Name())
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("--%s needs a value (tally %s --help)", name, fs.Name())
+	}
+	// invalid value "soon" for flag -shutdown-timeout: parse error
+	var value, name string
+	if _, e := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); e == nil {
+		name = strings.TrimSuffix(name, ":")
+		if f := fs.Lookup(name); f != nil {
+			return fmt.Errorf("--%s %q: %s, e.g. --%s %s", name, value, want(f), name, example(f))
+		}
+	}
+	return err
+}
+
+// want says what kind of value a flag takes.
+func want(f *flag.Flag) string {
+	switch typ, _ := flag.UnquoteUsage(f); typ {
+	case "duration":
+		return "want a duration with its unit (s, m, h)"
+	case "int":
+		return "want a whole number"
+	case "float":
+		return "want a number"
+	case "":
+		return "want true or false"
+	default:
+		return "not a valid " + typ
+	}
+}
+
+// example is a good value of a flag: its default, or one of its kind.
+func example(f *flag.Flag) string {
+	if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" {
+		return f.DefValue
+	}
+	switch typ, _ := flag.UnquoteUsage(f); typ {
+	case "duration":
+		return "10s"
+	case "int", "float":
+		return "1"
+	}
+	return "true"
 }

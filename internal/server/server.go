@@ -28,7 +28,7 @@ type Server struct {
 func Listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another server using it? --addr picks another)", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w (want a free HOST:PORT, e.g. 127.0.0.1:8080)", addr, err)
 	}
 	return ln, nil
 }
