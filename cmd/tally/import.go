@@ -17,9 +17,10 @@ const importUsage = `Usage:
   tally import frontmatter DIR --url-pattern 'https://blog.example.com/blogs/{slug}' [--data DIR] [--routes …]
   tally import csv FILE [--data DIR] [--routes …]
 
-Sets the starting views and likes of items: from the YAML frontmatter (views:, likes:, and
-slug: or else the file name) of every Markdown file under DIR, or from a CSV file with the
-columns url,views,likes. Re-running an import never doubles anything: each item moves by the
+Sets the starting views and likes of items: from the frontmatter, YAML (---) or TOML (+++),
+of every Markdown file under DIR (views, likes, and slug or else the file name), or from a CSV
+file whose header names url and views or likes or both, in any order. A count a file lacks keeps
+what an earlier import set. Re-running an import never doubles anything: each item moves by the
 difference from what was imported for it before. Imported views count towards the total only.
 If any row is bad, nothing is imported and every bad row is listed with its line. The server
 must be stopped while importing; counts reach the dashboard with the next flush.`
@@ -99,9 +100,21 @@ func applySeeds(ctx context.Context, e env, dataDir, writeStore string, rows []s
 		return err
 	}
 	for i, r := range rows {
-		fmt.Fprintf(e.stdout, "imported %s: views %d (was %d), likes %d (was %d)  [%s]\n",
-			r.URL, r.Seed.Views, before[i].Views, r.Seed.Likes, before[i].Likes, r.Where)
+		fmt.Fprintf(e.stdout, "imported %s: %s, %s  [%s]\n", r.URL,
+			change("views", r.Seed.Views, before[i].Views), change("likes", r.Seed.Likes, before[i].Likes), r.Where)
 	}
-	fmt.Fprintf(e.stdout, "%d items imported; they reach the read model with the next flush\n", len(rows))
+	noun := "items"
+	if len(rows) == 1 {
+		noun = "item"
+	}
+	fmt.Fprintf(e.stdout, "%d %s imported; they reach the read model with the next flush\n", len(rows), noun)
 	return nil
+}
+
+// change says what an import did to one count.
+func change(what string, now, was int64) string {
+	if now == item.Keep {
+		return fmt.Sprintf("%s %d (kept: not in the file)", what, was)
+	}
+	return fmt.Sprintf("%s %d (was %d)", what, now, was)
 }

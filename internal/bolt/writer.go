@@ -90,7 +90,7 @@ func (s *Store) Like(ctx context.Context, l item.Like) (item.LikeCounts, error) 
 // know how many of them were unique.
 func (s *Store) Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error) {
 	for _, sd := range seeds {
-		if !sd.Item.Valid() || sd.Views < 0 || sd.Likes < 0 {
+		if !sd.Item.Valid() || sd.Views < item.Keep || sd.Likes < item.Keep {
 			return nil, fmt.Errorf("seed: invalid seed %+v", sd)
 		}
 	}
@@ -308,6 +308,12 @@ func (b *batch) applySeeds(r *request) error {
 		key := sd.Item.Key()
 		old := decodeCounts(seeds.Get(key))
 		r.seeded[i] = item.Seed{Item: sd.Item, Views: old.Total, Likes: old.Likes}
+		if sd.Views == item.Keep {
+			sd.Views = old.Total
+		}
+		if sd.Likes == item.Keep {
+			sd.Likes = old.Likes
+		}
 		dl := b.delta(key)
 		dl.total += sd.Views - old.Total
 		dl.likes += sd.Likes - old.Likes

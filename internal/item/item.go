@@ -146,9 +146,13 @@ type LikeCounts struct {
 }
 
 // Seed is an item's starting counts from an import (frontmatter, a spreadsheet). Importing the
-// same seed again changes nothing; a different one moves the counts by the difference.
+// same seed again changes nothing; a different one moves the counts by the difference. A count
+// of Keep was not in the import: what was imported for it before stays.
 type Seed struct {
 	Item  Item
 	Views int64
 	Likes int64
 }
+
+// Keep, as a Seed's count, keeps the count imported before.
+const Keep = -1

@@ -221,7 +221,7 @@ func (s *Store) Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error
 	out := make([]item.Seed, len(seeds))
 	d := day(s.now())
 	for i, sd := range seeds {
-		if !sd.Item.Valid() || sd.Views < 0 || sd.Likes < 0 {
+		if !sd.Item.Valid() || sd.Views < item.Keep || sd.Likes < item.Keep {
 			return nil, fmt.Errorf("seed: invalid seed %+v", sd)
 		}
 		member := string(sd.Item.Key())

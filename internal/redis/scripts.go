@@ -87,8 +87,8 @@ return {cur + change, tonumber(redis.call('HGET', KEYS[1], 'l') or '0')}
 `)
 
 // seedScript moves an item by the difference between its new and its last imported counts.
-// KEYS[7] is the hash of imported counts. ARGV: item key, day, views, likes. It returns the
-// seed it replaced.
+// KEYS[7] is the hash of imported counts. ARGV: item key, day, views, likes (-1: keep the
+// imported count). It returns the seed it replaced.
 var seedScript = goredis.NewScript(touch + `
 local old = redis.call('HGET', KEYS[7], ARGV[1])
 local ov, ol = 0, 0
@@ -97,6 +97,8 @@ if old then
 	ov, ol = tonumber(string.sub(old, 1, sp - 1)), tonumber(string.sub(old, sp + 1))
 end
 local views, likes = tonumber(ARGV[3]), tonumber(ARGV[4])
+if views < 0 then views = ov end -- not in the import: keep
+if likes < 0 then likes = ol end
 redis.call('HSET', KEYS[7], ARGV[1], views .. ' ' .. likes)
 if views ~= ov or likes ~= ol then
 	touch(ARGV[1], today(tonumber(ARGV[2])), 0, views - ov, likes - ol)

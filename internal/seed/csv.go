@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/item"
 )
 
 // CSV reads rows of url,views,likes (a header row names the columns, in any order; other
@@ -24,13 +25,15 @@ func CSV(r io.Reader, name string, rules *classify.Rules) ([]Row, error) {
 		return nil, fmt.Errorf("%s: read header: %w", name, err)
 	}
 	col := map[string]int{}
+	// (A column the file lacks keeps what an earlier import set.)
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
-	for _, need := range []string{"url", "views", "likes"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s:1: the header needs the columns url, views and likes (it has %s)", name, strings.Join(header, ","))
-		}
+	_, hasURL := col["url"]
+	_, hasViews := col["views"]
+	_, hasLikes := col["likes"]
+	if !hasURL || !hasViews && !hasLikes {
+		return nil, fmt.Errorf("%s:1: the header needs a url column and a views or likes column, in any order (it has %s)", name, strings.Join(header, ","))
 	}
 	var rows []Row
 	var bad BadRows
@@ -77,6 +80,10 @@ func csvRow(rec []string, col map[string]int, rules *classify.Rules) (Row, error
 	row := Row{URL: field("url")}
 	row.Seed.Item = it
 	for name, dst := range map[string]*int64{"views": &row.Seed.Views, "likes": &row.Seed.Likes} {
+		if _, ok := col[name]; !ok {
+			*dst = item.Keep // not in this file: what was imported before stays
+			continue
+		}
 		s := field(name)
 		if s == "" {
 			continue

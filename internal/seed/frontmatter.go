@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/BurntSushi/toml"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
 )
@@ -80,8 +81,11 @@ func readFile(path, rel, urlPattern string, rules *classify.Rules) (row Row, ski
 		return Row{}, "", err
 	}
 	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	if bytes.HasPrefix(src, []byte("+++\n")) { // Hugo's TOML frontmatter
+		return readTOML(src, path, rel, urlPattern, rules)
+	}
 	if !bytes.HasPrefix(src, []byte("---\n")) {
-		return Row{}, "no frontmatter", nil
+		return Row{}, "no frontmatter (neither --- YAML nor +++ TOML)", nil
 	}
 	end := bytes.Index(src[4:], []byte("\n---"))
 	if end < 0 {
@@ -95,7 +99,7 @@ func readFile(path, rel, urlPattern string, rules *classify.Rules) (row Row, ski
 		return Row{}, "no views or likes in its frontmatter", nil
 	}
 	slug := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	var sd item.Seed
+	sd := item.Seed{Views: item.Keep, Likes: item.Keep} // a count the frontmatter lacks keeps its earlier import
 	found := false
 	m := doc.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -122,6 +126,48 @@ func readFile(path, rel, urlPattern string, rules *classify.Rules) (row Row, ski
 	}
 	if !found {
 		return Row{}, "no views or likes in its frontmatter", nil
+	}
+	u := strings.ReplaceAll(urlPattern, "{slug}", slug)
+	it, err := itemOf(rules, u)
+	if err != nil {
+		return Row{}, "", BadRow{Where: rel, Err: err}
+	}
+	sd.Item = it
+	return Row{Where: rel, URL: u, Seed: sd}, "", nil
+}
+
+// readTOML parses TOML frontmatter between +++ lines, as Hugo writes it: views, likes, slug.
+func readTOML(src []byte, path, rel, urlPattern string, rules *classify.Rules) (Row, string, error) {
+	end := bytes.Index(src[4:], []byte("\n+++"))
+	if end < 0 {
+		return Row{}, "", BadRow{Where: rel + ":1", Err: fmt.Errorf("frontmatter opened with +++ is never closed")}
+	}
+	var fm struct {
+		Slug  *string `toml:"slug"`
+		Views *int64  `toml:"views"`
+		Likes *int64  `toml:"likes"`
+	}
+	if _, err := toml.Decode(string(src[4:4+end+1]), &fm); err != nil {
+		return Row{}, "", BadRow{Where: rel, Err: fmt.Errorf("frontmatter: %w", err)}
+	}
+	if fm.Views == nil && fm.Likes == nil {
+		return Row{}, "no views or likes in its frontmatter", nil
+	}
+	slug := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if fm.Slug != nil {
+		if strings.TrimSpace(*fm.Slug) == "" || strings.ContainsAny(*fm.Slug, "/?#") {
+			return Row{}, "", BadRow{Where: rel, Err: fmt.Errorf("slug %q: want a plain non-empty slug", *fm.Slug)}
+		}
+		slug = strings.TrimSpace(*fm.Slug)
+	}
+	sd := item.Seed{Views: item.Keep, Likes: item.Keep}
+	for name, pair := range map[string][2]*int64{"views": {fm.Views, &sd.Views}, "likes": {fm.Likes, &sd.Likes}} {
+		if v := pair[0]; v != nil {
+			if *v < 0 {
+				return Row{}, "", BadRow{Where: rel, Err: fmt.Errorf("%s %d: %w", name, *v, errNegative)}
+			}
+			*pair[1] = *v
+		}
 	}
 	u := strings.ReplaceAll(urlPattern, "{slug}", slug)
 	it, err := itemOf(rules, u)

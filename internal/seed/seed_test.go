@@ -46,6 +46,8 @@ func TestFrontmatter(t *testing.T) {
 	write(t, dir, "plain.md", "# No frontmatter\n")
 	write(t, dir, "windows.md", "---\r\nlikes: 3\r\n---\r\n")
 	write(t, dir, "notes.txt", "---\nviews: 99\n---\n")
+	write(t, dir, "hugo.md", "+++\ntitle = \"Hugo\"\nslug = \"from-hugo\"\nviews = 42\nlikes = 4\n+++\nbody\n")
+	write(t, dir, "hugo-views.md", "+++\nviews = 8\n+++\n")
 	rows, skipped, err := Frontmatter(dir, pattern, rules(t))
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +58,10 @@ func TestFrontmatter(t *testing.T) {
 	}
 	want := map[item.Item]item.Seed{
 		blog("hello-world"): {Item: blog("hello-world"), Views: 120, Likes: 7},
-		blog("new-name"):    {Item: blog("new-name"), Views: 5},
-		blog("windows"):     {Item: blog("windows"), Likes: 3},
+		blog("new-name"):    {Item: blog("new-name"), Views: 5, Likes: item.Keep}, // no likes: keep an earlier import's
+		blog("windows"):     {Item: blog("windows"), Views: item.Keep, Likes: 3},
+		blog("from-hugo"):   {Item: blog("from-hugo"), Views: 42, Likes: 4}, // TOML, as Hugo writes it
+		blog("hugo-views"):  {Item: blog("hugo-views"), Views: 8, Likes: item.Keep},
 	}
 	if len(got) != len(want) {
 		t.Errorf("rows %+v, want %+v", got, want)
@@ -67,7 +71,7 @@ func TestFrontmatter(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", it.Slug, got[it], sd)
 		}
 	}
-	wantSkipped := "[{drafts/no-counts.md no views or likes in its frontmatter} {plain.md no frontmatter}]"
+	wantSkipped := "[{drafts/no-counts.md no views or likes in its frontmatter} {plain.md no frontmatter (neither --- YAML nor +++ TOML)}]"
 	if got := fmt.Sprint(skipped); got != wantSkipped {
 		t.Errorf("skipped %s, want %s", got, wantSkipped)
 	}
@@ -127,6 +131,24 @@ func TestCSV(t *testing.T) {
 	}
 	if rows[1].Where != "counts.csv:3" {
 		t.Errorf("where = %q", rows[1].Where)
+	}
+}
+
+// TestCSVColumnsOptional: url and either count, in any order; a missing column keeps what an
+// earlier import set.
+func TestCSVColumnsOptional(t *testing.T) {
+	for in, want := range map[string]item.Seed{
+		"url,views\nhttps://blog.example.com/blogs/a,10\n": {Item: blog("a"), Views: 10, Likes: item.Keep},
+		"likes,url\n3,https://blog.example.com/blogs/a\n":  {Item: blog("a"), Views: item.Keep, Likes: 3},
+	} {
+		rows, err := CSV(strings.NewReader(in), "c.csv", rules(t))
+		if err != nil || len(rows) != 1 || rows[0].Seed != want {
+			t.Errorf("%q: %+v %v, want %+v", in, rows, err, want)
+		}
+	}
+	if _, err := CSV(strings.NewReader("url,title\nhttps://blog.example.com/blogs/a,A\n"), "c.csv", rules(t)); err == nil ||
+		!strings.Contains(err.Error(), "a url column and a views or likes column") {
+		t.Errorf("no count column: %v", err)
 	}
 }
 

@@ -240,6 +240,11 @@ func TestWriteModelSeedsAndSessions(t *testing.T) {
 		if before[0].Views != 100 || c.Total != 120 || c.Unique != 0 || c.Likes != 5 {
 			t.Errorf("re-seed: before %+v, counts %+v; want moved by the difference", before, c)
 		}
+		// A file without a views column keeps the views imported before.
+		w.Seed(ctx, []item.Seed{{Item: hello, Views: item.Keep, Likes: 9}})
+		if c, _ := w.Counts(ctx, hello); c.Total != 120 || c.Likes != 9 {
+			t.Errorf("a seed without views: %+v, want views kept at 120 and likes 9", c)
+		}
 		if err := w.CreateSession(ctx, "tok", "pw1", noon.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
