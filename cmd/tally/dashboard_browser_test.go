@@ -18,27 +18,7 @@ import (
 // an item's trend and presses Flush now after new views.
 func TestDashboardInBrowser(t *testing.T) {
 	app := newTestApp(t, t.TempDir())
-	// Four days of history: the clock starts before any view, so days can be lived in order.
-	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	app.clk.Set(start)
-	views := map[string]int{"popular": 6, "second": 3, "third": 1}
-	for day := range 4 {
-		app.clk.Set(start.AddDate(0, 0, day))
-		for slug, n := range views {
-			for v := range n - day%2 {
-				app.beacon(t, "https://blog.example.com/blogs/"+slug, fmt.Sprintf("198.51.100.%d", v+10*day), chromeUA)
-			}
-		}
-	}
-	app.clk.Set(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
-		if code, body := app.admin(t, "/ops/api/snapshot?date="+d, testPassword); code != 200 {
-			t.Fatalf("snapshot %s: %d %s", d, code, body)
-		}
-	}
-	if code, _ := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
-		t.Fatal("flush failed")
-	}
+	seedDashboard(t, app)
 
 	tab := newBrowser(t)
 	var total, unique, today string
@@ -145,3 +125,70 @@ func apiGet(t *testing.T, app *testApp, path string, v any) {
 }
 
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
+
+// seedDashboard gives app four days of history on three posts, snapshotted and flushed.
+func seedDashboard(t *testing.T, app *testApp) {
+	t.Helper()
+	// Four days of history: the clock starts before any view, so days can be lived in order.
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	app.clk.Set(start)
+	views := map[string]int{"popular": 6, "second": 3, "third": 1}
+	for day := range 4 {
+		app.clk.Set(start.AddDate(0, 0, day))
+		for slug, n := range views {
+			for v := range n - day%2 {
+				app.beacon(t, "https://blog.example.com/blogs/"+slug, fmt.Sprintf("198.51.100.%d", v+10*day), chromeUA)
+			}
+		}
+	}
+	app.clk.Set(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	for _, d := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
+		if code, body := app.admin(t, "/ops/api/snapshot?date="+d, testPassword); code != 200 {
+			t.Fatalf("snapshot %s: %d %s", d, code, body)
+		}
+	}
+	if code, _ := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatal("flush failed")
+	}
+}
+
+// TestDashboardFitsAPhone: at 390 px the dashboard and its trend dialog are no wider than the
+// screen, and the items table shows the numbers.
+func TestDashboardFitsAPhone(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	seedDashboard(t, app)
+	tab := newBrowser(t)
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(app.URL()+"/ops/views"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	w, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`[document.documentElement.scrollWidth, window.innerWidth,
+		document.querySelector('#items td.num').getBoundingClientRect().right]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w[0] > w[1] {
+		t.Errorf("the page is %.0f px wide on a %.0f px screen: it scrolls sideways", w[0], w[1])
+	}
+	if w[2] > w[1] {
+		t.Errorf("the first number column ends at %.0f px, off a %.0f px screen", w[2], w[1])
+	}
+	screenshot(t, tab, "dashboard-phone")
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS("#items tbody tr .trend-link")),
+		chromedp.WaitVisible(chromedp.CSS("#trend[open]")),
+	); err != nil {
+		t.Fatalf("open the trend dialog: %v", err)
+	}
+	box, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`(r => [r.left, r.right])(document.querySelector('#trend').getBoundingClientRect())`))
+	if err != nil || box[0] < 0 || box[1] > w[1] {
+		t.Errorf("the trend dialog spans %v px on a %.0f px screen (%v)", box, w[1], err)
+	}
+	screenshot(t, tab, "dashboard-phone-trend")
+}
