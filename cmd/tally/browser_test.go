@@ -322,3 +322,62 @@ new MutationObserver(function (ms) {
 		t.Errorf("after the server answered, user = %q, want 16", user)
 	}
 }
+
+// TestScriptsSayWhatIsWrong: on a site tally refuses, t.js and like.js say so in the console
+// with what to change, the like button takes back the likes the server did not take (also after
+// a reload), and a local preview says how to count it.
+func TestScriptsSayWhatIsWrong(t *testing.T) {
+	app := newTestApp(t, t.TempDir(), "--sites", "blog.example.org")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/blogs/refused", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Refused</title>
+<script defer data-allow-local src="`+app.URL()+`/t.js"></script><script defer src="`+app.URL()+`/like.js"></script></head>
+<body><h1>Refused</h1><tally-like></tally-like></body></html>`)
+	})
+	mux.HandleFunc("/blogs/local", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Local</title>
+<script defer src="`+app.URL()+`/t.js"></script></head><body><h1>Local</h1></body></html>`)
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+
+	tab := newBrowser(t)
+	catchWarnings := `window.__warns = [];
+(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`
+	if err := chromedp.Do(tab,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: catchWarnings})
+			return err
+		}),
+		chromedp.Navigate(site.URL+"/blogs/refused"),
+		poll(`window.__warns.some(w => w.includes('add 127.0.0.1 to --sites'))`),
+	); err != nil {
+		warns, _ := chromedp.Run(tab, chromedp.Evaluate[string](`JSON.stringify(window.__warns)`))
+		t.Fatalf("t.js on a refused site: %v; console: %s", err, warns)
+	}
+	box, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`(function () {
+		var r = document.querySelector('tally-like').shadowRoot.querySelector('.like').getBoundingClientRect();
+		return [r.x + r.width / 2, r.y + r.height / 2];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		chromedp.Do(tab, chromedp.MouseClickXY(box[0], box[1]))
+	}
+	if err := chromedp.Do(tab,
+		poll(`window.__warns.some(w => w.includes('the like was not recorded'))`),
+		poll(`document.querySelector('tally-like').getAttribute('data-user') === '0'`),
+		chromedp.Reload(),
+		poll(`document.querySelector('tally-like') && document.querySelector('tally-like').getAttribute('data-user') === '0'`),
+	); err != nil {
+		warns, _ := chromedp.Run(tab, chromedp.Evaluate[string](`JSON.stringify(window.__warns)`))
+		t.Fatalf("likes the server refused: %v; console: %s", err, warns)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(site.URL+"/blogs/local"),
+		poll(`window.__warns.some(w => w.includes('add data-allow-local'))`),
+	); err != nil {
+		t.Fatalf("a local preview: %v", err)
+	}
+}

@@ -53,6 +53,12 @@ func decodeBody(r *http.Request, v any) error {
 // fail answers a beacon endpoint's error once: its status and JSON reason, a metric, and a log
 // line for what was our fault (a write model that could not record).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
+	if o := r.Header.Get("Origin"); o != "" && jsonhttp.Status(err) == http.StatusForbidden {
+		// The refused page may read why (the body is one sentence, no data), so t.js and
+		// like.js can tell the owner in the console what to change.
+		w.Header().Set("Access-Control-Allow-Origin", o)
+		w.Header().Add("Vary", "Origin")
+	}
 	status := jsonhttp.Fail(w, err)
 	h.cfg.Metrics.Rejected(endpoint, status)
 	if status == http.StatusServiceUnavailable && r.Context().Err() == nil {

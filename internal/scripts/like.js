@@ -143,7 +143,24 @@
       var path = '/api/like';
       if (method === 'GET') path += '?url=' + encodeURIComponent(this.url);
       else opts.body = JSON.stringify(body);
-      fetch(base + path, opts).then(function (r) { return r.ok ? r.json() : null; }).then(function (r) {
+      // What the server did not take is taken back: the button never shows a like it has not
+      // stored, now or after a reload.
+      var undo = function (why) {
+        if (method === 'GET') return;
+        try { console.warn('tally: the like was not recorded (' + why + ')'); } catch (e) {}
+        var d = method === 'POST' ? -count : 1;
+        self.user = Math.min(self.cap, Math.max(0, self.user + d));
+        self.total = Math.max(0, self.total + d);
+        self.render(false);
+        self.save();
+      };
+      fetch(base + path, opts).then(function (r) {
+        if (r.ok) return r.json();
+        return r.json().then(function (j) {
+          undo(r.status + ' ' + (j.error || '') + (r.status == 403 ?
+            ': this site is not counted; add ' + location.hostname + ' to --sites (TALLY_SITES) of the tally server' : ''));
+        }, function () { undo(String(r.status)); });
+      }).then(function (r) {
         // Presses still waiting to be sent are added on top of the server's answer.
         if (!r || self.pending) return;
         self.user = r.user;
@@ -151,7 +168,7 @@
         if (r.cap > 0) self.cap = r.cap;
         self.render(false);
         self.save();
-      })['catch'](function () {});
+      })['catch'](function () { undo('no answer'); });
     }
   }
   customElements.define('tally-like', TallyLike);

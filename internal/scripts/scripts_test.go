@@ -108,7 +108,7 @@ func TestServedCompressed(t *testing.T) {
 					t.Fatal(err)
 				}
 				plain, _ := io.ReadAll(zr)
-				if len(body)*2 > len(plain) || !bytes.Contains(plain, []byte("function")) && !bytes.Contains(plain, []byte("=>")) {
+				if len(body) >= len(plain)*6/10 || !bytes.Contains(plain, []byte("function")) && !bytes.Contains(plain, []byte("=>")) {
 					t.Errorf("%s: %d bytes gzipped for %d plain", path, len(body), len(plain))
 				}
 			}

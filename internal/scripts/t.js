@@ -19,17 +19,28 @@
     };
     if (L.hash == '#tally-ignore') ignored(1);
     if (L.hash == '#tally-unignore') ignored(0);
+    var warn = function (msg) { try { console.warn('tally: ' + msg); } catch (e) {} };
+    var local = !has('allow-local') && (L.protocol == 'file:' || /^(localhost|127\.|\[::1\]$|0\.0\.0\.0$)/.test(L.hostname));
+    if (local) warn('not counting on ' + (L.hostname || L.protocol) + ', a local address; add data-allow-local to the script tag to count here');
     var off = function () {
-      return ignored() ||
-        (has('respect-dnt') && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl === true)) ||
-        (!has('allow-local') && (L.protocol == 'file:' || /^(localhost|127\.|\[::1\]$|0\.0\.0\.0$)/.test(L.hostname)));
+      return ignored() || local ||
+        (has('respect-dnt') && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl === true));
     };
-    // post sends with sendBeacon, which survives the page closing, unless the answer is needed.
+    // post sends with sendBeacon, which survives the page closing, unless the answer is needed:
+    // the page's first view always reads it, so a site tally refuses is said in the console.
+    var checked;
     var post = function (path, data, cb) {
       var body = JSON.stringify(data);
-      try { if (!cb && n.sendBeacon && n.sendBeacon(base + path, body)) return; } catch (e) {}
+      try { if (!cb && checked && n.sendBeacon && n.sendBeacon(base + path, body)) return; } catch (e) {}
+      checked = 1;
       fetch(base + path, { method: 'POST', body: body, keepalive: true, credentials: 'omit' })
-        .then(function (r) { return r.json(); }).then(cb || noop)['catch'](noop);
+        .then(function (r) {
+          return r.json().then(function (j) {
+            if (r.ok) return (cb || noop)(j);
+            warn(path + ' answered ' + r.status + ' (' + (j.error || '') + ')' + (r.status == 403 ?
+              ': this site is not counted; add ' + L.hostname + ' to --sites (TALLY_SITES) of the tally server' : ''));
+          });
+        })['catch'](noop);
     };
     var counters = function () {
       var els = d.querySelectorAll('[data-tally-count]');
