@@ -381,3 +381,63 @@ func TestScriptsSayWhatIsWrong(t *testing.T) {
 		t.Fatalf("a local preview: %v", err)
 	}
 }
+
+// TestLikeButtonLooks: the pill sits on the line of the text around it; the take-back button is
+// at least 24×24 px and labelled; the visitor's "n/16" shows whose number is whose; screenshots
+// of 0, 8 and 16 presses land in artifacts/.
+func TestLikeButtonLooks(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/blogs/looks", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Looks</title>
+<script defer src="`+app.URL()+`/like.js"></script></head>
+<body style="font: 20px sans-serif; padding: 40px"><p>Liked it? <tally-like></tally-like> <span id="after">thanks</span></p></body></html>`)
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	tab := newBrowser(t)
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(600, 200),
+		chromedp.Navigate(site.URL+"/blogs/looks"),
+		poll(`document.querySelector('tally-like').getAttribute('data-total') === '0'`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, tab, "like-0")
+	geometry := `(function () {
+		var root = document.querySelector('tally-like').shadowRoot, b = root.querySelector('.like').getBoundingClientRect(),
+			u = root.querySelector('.undo').getBoundingClientRect(), a = document.querySelector('#after').getBoundingClientRect();
+		return [b.x + b.width / 2, b.y + b.height / 2, a.y + a.height / 2, u.width, u.height];
+	})()`
+	g, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](geometry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := g[1] - g[2]; d < -4 || d > 4 {
+		t.Errorf("the pill's middle is %.1f px off the text's", d)
+	}
+	press := func(n int) {
+		for range n {
+			chromedp.Do(tab, chromedp.MouseClickXY(g[0], g[1]))
+		}
+	}
+	press(8)
+	if err := chromedp.Do(tab, poll(`document.querySelector('tally-like').shadowRoot.querySelector('.mine').textContent === 'you 8/16'`)); err != nil {
+		t.Fatalf("after 8 presses: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // let the fill's transition end
+	screenshot(t, tab, "like-8")
+	g, _ = chromedp.Run(tab, chromedp.Evaluate[[]float64](geometry))
+	if g[3] < 24 || g[4] < 24 {
+		t.Errorf("the take-back button is %.0f×%.0f px, want at least 24×24", g[3], g[4])
+	}
+	label, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('tally-like').shadowRoot.querySelector('.undo').getAttribute('aria-label')`))
+	if !strings.Contains(label, "Take back") {
+		t.Errorf("the take-back button's label is %q", label)
+	}
+	press(8)
+	if err := chromedp.Do(tab, poll(`document.querySelector('tally-like').getAttribute('data-state') === 'summit'`)); err != nil {
+		t.Fatalf("after 16 presses: %v", err)
+	}
+	screenshot(t, tab, "like-16")
+}

@@ -31,7 +31,7 @@
     } catch (e) {}
   }
 
-  var css = ':host{display:inline-flex;align-items:center;gap:.25em;font:inherit;color:var(--tally-like-fg,inherit)}' +
+  var css = ':host{display:inline-flex;align-items:center;gap:.3em;font:inherit;line-height:1;vertical-align:middle;color:var(--tally-like-fg,inherit)}' +
     'button{all:unset;box-sizing:border-box;display:inline-flex;align-items:center;gap:.4em;cursor:pointer;' +
     'padding:.3em .6em;border-radius:999px;border:1px solid var(--tally-like-border,currentColor);' +
     'background:var(--tally-like-bg,transparent);font:inherit;color:inherit;-webkit-tap-highlight-color:transparent}' +
@@ -43,7 +43,8 @@
     ':host([data-state=summit]) .fill{fill:var(--tally-like-summit,#f5a623)}' +
     ':host([data-state=summit]) .outline{stroke:var(--tally-like-summit,#f5a623)}' +
     ':host([data-state=summit]) .like svg{animation:wiggle .6s ease-in-out}' +
-    '.undo{border:0;padding:.3em;opacity:.6;font-size:.9em}.undo[hidden]{display:none}' +
+    '.undo{min-width:28px;min-height:28px;justify-content:center;padding:0 .4em;font-size:1em}.undo[hidden]{display:none}' +
+    '.mine{font-size:.75em;opacity:.75;font-variant-numeric:tabular-nums}.mine:empty{display:none}' +
     '.count{font-variant-numeric:tabular-nums;min-width:1ch}' +
     '@keyframes wiggle{0%,100%{transform:rotate(0)}20%{transform:rotate(-14deg) scale(1.15)}' +
     '40%{transform:rotate(12deg) scale(1.2)}60%{transform:rotate(-8deg) scale(1.1)}80%{transform:rotate(5deg)}}' +
@@ -64,11 +65,13 @@
         '<button class="like" part="button" type="button" aria-pressed="false">' +
         '<svg viewBox="0 0 24 24" aria-hidden="true"><defs><clipPath id="level"><rect class="level" x="0" y="24" width="24" height="0"/></clipPath></defs>' +
         '<path class="fill" d="' + heart + '" clip-path="url(#level)"/><path class="outline" d="' + heart + '"/></svg>' +
-        '<span class="count" aria-hidden="true"></span></button>' +
-        '<button class="undo" part="undo" type="button" hidden aria-label="Take back one like">&minus;</button>';
+        '<span class="count" aria-hidden="true" title="likes in all"></span>' +
+        '<span class="mine" aria-hidden="true" title="yours today, of the most you can give"></span></button>' +
+        '<button class="undo" part="undo" type="button" hidden aria-label="Take back one of your likes" title="Take back one of your likes">&minus;</button>';
       this.btn = root.querySelector('.like');
       this.level = root.querySelector('.level');
       this.countEl = root.querySelector('.count');
+      this.mineEl = root.querySelector('.mine');
       this.undoBtn = root.querySelector('.undo');
       this.btn.addEventListener('click', this.press.bind(this));
       this.undoBtn.addEventListener('click', this.unlike.bind(this));
@@ -86,6 +89,8 @@
       this.level.setAttribute('y', String(24 - h));
       this.level.setAttribute('height', String(h));
       this.countEl.textContent = String(this.total);
+      // Whose the numbers are: the total is everyone's; "8/16" is the visitor's, toward the summit.
+      this.mineEl.textContent = this.user > 0 ? 'you ' + this.user + '/' + this.cap : '';
       this.btn.setAttribute('aria-pressed', String(this.user > 0));
       this.btn.setAttribute('aria-label', 'Like: ' + this.user + ' of ' + this.cap + ' from you, ' + this.total + ' in all');
       this.undoBtn.hidden = this.user < 1;
