@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,27 +82,8 @@ func TestTwoNodesShareRedis(t *testing.T) {
 
 	// The owner logs in on node 1 and goes on on node 2; a password set with tally passwd on
 	// one node is every node's.
-	jar, _ := cookiejar.New(nil)
-	owner := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := owner.Get(n1.base + "/ops/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	form, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
-	if csrf == nil {
-		t.Fatalf("no login form on node 1: %s", form)
-	}
-	resp, err = owner.PostForm(n1.base+"/ops/login", url.Values{"password": {testPassword}, "csrf": {string(csrf[1])}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login on node 1: %d", resp.StatusCode)
-	}
-	if resp, err = owner.Get(n2.base + "/ops/api/summary?days=7"); err != nil || resp.StatusCode != 200 {
+	owner := logIn(t, n1.base)
+	if resp, err := owner.Get(n2.base + "/ops/api/summary?days=7"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("node 2 with node 1's session: %v %v, want 200", resp.StatusCode, err)
 	} else {
 		resp.Body.Close()

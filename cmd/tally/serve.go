@@ -219,7 +219,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	auth := admin.New(admin.Config{Passwords: m.stores.Passwords(), Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
-		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL,
+		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL, Links: m.stores.Write.Links,
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
 	mux.Handle("GET /healthz", server.Health(m.Log, map[string]func(context.Context) error{

@@ -3,6 +3,8 @@ package classify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tallyhq/tally/internal/item"
 )
 
 // Route maps paths under a prefix to a type: "/blogs/{slug}" → type "blog".
@@ -106,18 +108,18 @@ func (r *Rules) IsPageType(typ string) bool {
 	return false
 }
 
-// PageURL is the address of the page an item counts, for links from the dashboard; "" for
-// items that are not pages, such as events. It assumes https.
-func (r *Rules) PageURL(site, typ, slug string) string {
+// PageURL is the address of the page an item counts, for links from the dashboard, on the
+// site as link names it; "" for items that are not pages, such as events.
+func (r *Rules) PageURL(link item.Link, typ, slug string) string {
 	switch typ {
 	case "home":
-		return "https://" + site + "/"
+		return link.URL("/")
 	case "page":
-		return "https://" + site + slug
+		return link.URL(slug)
 	}
 	for _, rt := range r.routes {
 		if rt.Type == typ {
-			return "https://" + site + rt.Prefix + slug
+			return link.URL(rt.Prefix + slug)
 		}
 	}
 	return ""

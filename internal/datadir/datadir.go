@@ -117,6 +117,7 @@ type WriteModel interface {
 	DirtyLen(ctx context.Context) (int, error)
 	MarkAllDirty(ctx context.Context) (int, error)
 	FirstDay(ctx context.Context) (time.Time, bool, error)
+	Links(ctx context.Context) (map[string]string, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

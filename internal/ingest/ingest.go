@@ -25,6 +25,8 @@ type Recorder interface {
 	Counts(ctx context.Context, it item.Item) (item.Counts, error)
 	Like(ctx context.Context, l item.Like) (item.LikeCounts, error)
 	Likes(ctx context.Context, it item.Item, sid session.ID) (item.LikeCounts, error)
+	// SetLink remembers how a site's beacons name its pages, for the dashboard's links.
+	SetLink(ctx context.Context, site, link string) error
 }
 
 // Config is what the beacon path needs besides the write model.
@@ -53,9 +55,10 @@ type Config struct {
 
 // Handler serves the beacon and live-count endpoints.
 type Handler struct {
-	rec  Recorder
-	cfg  Config
-	seed maphash.Seed // for session-cap keys
+	rec   Recorder
+	cfg   Config
+	seed  maphash.Seed // for session-cap keys
+	links links
 }
 
 // New returns a Handler recording into rec.

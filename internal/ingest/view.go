@@ -88,7 +88,23 @@ func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item
 		return err
 	}
 	h.cfg.Metrics.Counted(endpoint)
+	if it == nil {
+		h.rememberLink(vis, v.Item.Site, u)
+	}
 	return nil
+}
+
+// rememberLink tells the write model how the site names its pages when that changed. A failure
+// is logged, not returned: the view is counted, and only the dashboard's link is at stake.
+func (h *Handler) rememberLink(vis *visitor, site string, u *url.URL) {
+	link, changed := h.links.next(site, u)
+	if !changed {
+		return
+	}
+	if err := h.rec.SetLink(vis.r.Context(), site, link.String()); err != nil {
+		h.links.forget(site)
+		h.cfg.Log.Warn("remember how a site names its pages", "site", site, "err", err)
+	}
 }
 
 // writeSID answers 200 with the visitor's session id ("" when no salt is configured), written

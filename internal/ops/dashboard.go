@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -101,7 +102,7 @@ type viewsData struct {
 	ScriptTag string
 	Flushed   string
 	Error     string
-	PageURL   func(site, typ, slug string) string
+	Links     siteLinks
 }
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
@@ -113,7 +114,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	}
 	data := viewsData{Q: v, Periods: periods, CSRF: admin.CSRFToken(session), Now: h.cfg.Now().UTC(),
 		ScriptTag: scriptTag(r), Flushed: r.URL.Query().Get("flushed"), Error: r.URL.Query().Get("error"),
-		PageURL: h.pageURL}
+		Links: h.siteLinks(r.Context())}
 	if data.Summary, err = h.summary(r.Context(), v.Site, v.Days); err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, _ string) err
 	h.pages.render(w, http.StatusOK, "item.html", itemData{
 		Item: row, Days: days, Periods: periods, Points: points, Chart: newLineChart(points),
 		Fragment: q.Get("fragment") == "1", Back: "/ops/views?site=" + url.QueryEscape(it.Site) + "&days=" + strconv.Itoa(days),
-		PageURL: h.pageURL(it.Site, it.Type, it.Slug),
+		PageURL: h.siteLinks(r.Context()).Page(it.Site, it.Type, it.Slug),
 	})
 	return nil
 }
@@ -182,12 +183,43 @@ func (h *Handler) flushForm(w http.ResponseWriter, r *http.Request, session stri
 	return nil
 }
 
-func (h *Handler) pageURL(site, typ, slug string) string {
-	if h.cfg.PageURL == nil {
+// siteLinks link from the dashboard to sites and pages as their beacons named them.
+type siteLinks struct {
+	links   map[string]string
+	pageURL func(link item.Link, typ, slug string) string
+}
+
+// siteLinks reads once how each site names its pages. Without that, links go to the site
+// over https.
+func (h *Handler) siteLinks(ctx context.Context) siteLinks {
+	l := siteLinks{pageURL: h.cfg.PageURL}
+	if h.cfg.Links != nil {
+		var err error
+		if l.links, err = h.cfg.Links(ctx); err != nil {
+			h.cfg.Log.Warn("read how sites name their pages; linking over https", "err", err)
+		}
+	}
+	return l
+}
+
+func (l siteLinks) link(site string) item.Link {
+	if s, ok := l.links[site]; ok {
+		return item.ParseLink(s)
+	}
+	return item.DefaultLink(site)
+}
+
+// Page is the address of an item's page; "" for items that are not pages.
+func (l siteLinks) Page(site, typ, slug string) string {
+	if l.pageURL == nil {
 		return ""
 	}
-	return h.cfg.PageURL(site, typ, slug)
+	return l.pageURL(l.link(site), typ, slug)
 }
+
+// Home is the address of the site's home page, on the origin where its visitors' browsers keep
+// tally's ignore flag.
+func (l siteLinks) Home(site string) string { return l.link(site).URL("/") }
 
 // scriptTag is the line a site pastes, pointing at the address the owner reached us on.
 func scriptTag(r *http.Request) string {

@@ -49,8 +49,12 @@ type Config struct {
 	Jobs    Jobs
 	Now     func() time.Time
 	Log     *slog.Logger
-	// PageURL links an item to its page on the site; "" for items that are not pages.
-	PageURL func(site, typ, slug string) string
+	// PageURL links an item to its page on the site as link names it; "" for items that are
+	// not pages. Nil: no links.
+	PageURL func(link item.Link, typ, slug string) string
+	// Links returns how each site's beacons name its pages (item.Link in its String form);
+	// nil, or a site missing, links to https on the bare site.
+	Links func(ctx context.Context) (map[string]string, error)
 }
 
 // Handler serves /ops.

@@ -82,9 +82,9 @@ func newTestOpsOn(t testing.TB, db storetest.ReadModel, clk *clock.Fake) *testOp
 				return backup.Manifest{}, errors.New("no stores in this test")
 			},
 		},
-		PageURL: func(site, typ, slug string) string {
+		PageURL: func(link item.Link, typ, slug string) string {
 			if typ == "blog" {
-				return "https://" + site + "/blogs/" + slug
+				return link.URL("/blogs/" + slug)
 			}
 			return ""
 		},

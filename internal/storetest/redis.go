@@ -83,6 +83,8 @@ type WriteModel interface {
 	CreateSession(ctx context.Context, tokenHash, pw string, expires time.Time) error
 	SessionValid(ctx context.Context, tokenHash, pw string) (bool, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	SetLink(ctx context.Context, site, link string) error
+	Links(ctx context.Context) (map[string]string, error)
 	Close() error
 }
 

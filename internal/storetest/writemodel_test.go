@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -291,6 +292,31 @@ func TestWriteModelSessionCap(t *testing.T) {
 		c, _ := w.Counts(ctx, hello)
 		if capped != 2 || c.Total != 4 {
 			t.Errorf("%d capped, total %d; want 2 capped and 4 counted", capped, c.Total)
+		}
+	})
+}
+
+// TestWriteModelLinks: the write model keeps, per site, the last link it was told, for every
+// node's dashboard.
+func TestWriteModelLinks(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, _ *clock.Fake) {
+		ctx := context.Background()
+		if got, err := w.Links(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("links of an empty write model: %v %v", got, err)
+		}
+		for _, l := range []struct{ site, link string }{
+			{"example.com", "http://127.0.0.1:8090"},
+			{"b.example", "https://www.b.example/"},
+			{"example.com", "https://example.com/"},
+		} {
+			if err := w.SetLink(ctx, l.site, l.link); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := w.Links(ctx)
+		want := map[string]string{"example.com": "https://example.com/", "b.example": "https://www.b.example/"}
+		if err != nil || !maps.Equal(got, want) {
+			t.Errorf("Links = %v %v, want %v", got, err, want)
 		}
 	})
 }

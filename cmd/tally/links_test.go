@@ -1,0 +1,76 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// logIn returns a client with the owner's session on the server at base, which does not follow
+// redirects.
+func logIn(t *testing.T, base string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	owner := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := owner.Get(base + "/ops/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if csrf == nil {
+		t.Fatalf("no login form at %s: %s", base, form)
+	}
+	resp, err = owner.PostForm(base+"/ops/login", url.Values{"password": {testPassword}, "csrf": {string(csrf[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login at %s: %d", base, resp.StatusCode)
+	}
+	return owner
+}
+
+// TestDashboardLinksToPagesAsTheSiteNamesThem: the dashboard links to a page with the scheme,
+// port, "www." and trailing slash its site's beacons used, not always https on the bare host.
+func TestDashboardLinksToPagesAsTheSiteNamesThem(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	for i, page := range []string{
+		"http://127.0.0.1:8090/blogs/x.html",
+		"https://www.example.org/notes/hi/",
+		"https://www.example.org/",
+		"https://plain.example.net/blogs/a",
+	} {
+		if code := app.beacon(t, page, "203.0.113."+string(rune('1'+i)), chromeUA); code != 200 {
+			t.Fatalf("beacon %s: %d", page, code)
+		}
+	}
+	if code, body := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatalf("flush: %d %s", code, body)
+	}
+	owner := logIn(t, app.URL())
+	for _, tt := range []struct{ site, link string }{
+		{"127.0.0.1", `href="http://127.0.0.1:8090/blogs/x.html"`},
+		// The ignore flag lives in the browser per origin: it must be set on the site's own.
+		{"127.0.0.1", `href="http://127.0.0.1:8090/#tally-ignore"`},
+		{"example.org", `href="https://www.example.org/notes/hi/"`},
+		{"example.org", `href="https://www.example.org/"`},
+		{"plain.example.net", `href="https://plain.example.net/blogs/a"`},
+	} {
+		resp, err := owner.Get(app.URL() + "/ops/views?site=" + tt.site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), tt.link) {
+			t.Errorf("/ops/views?site=%s: %d, want a link %s", tt.site, resp.StatusCode, tt.link)
+		}
+	}
+}
