@@ -235,14 +235,11 @@ func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
 // from the server.
 func TestLikeButtonInBrowser(t *testing.T) {
 	app := newTestApp(t, t.TempDir())
-	mux := http.NewServeMux()
-	mux.HandleFunc("/blogs/liked", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Liked</title>
-<script defer src="`+app.URL()+`/like.js"></script></head>
-<body style="font: 24px sans-serif; padding: 40px"><h1>A post worth liking</h1><tally-like sound></tally-like></body></html>`)
+	site := serveHTML(t, map[string]string{
+		"/blogs/liked": `<!doctype html><html><head><meta charset="utf-8"><title>Liked</title>
+<script defer src="` + app.URL() + `/like.js"></script></head>
+<body style="font: 24px sans-serif; padding: 40px"><h1>A post worth liking</h1><tally-like sound></tally-like></body></html>`,
 	})
-	site := httptest.NewServer(mux)
-	t.Cleanup(site.Close)
 
 	tab := newBrowser(t)
 	firstUser := `window.__firstUser = null;
@@ -328,18 +325,13 @@ new MutationObserver(function (ms) {
 // a reload), and a local preview says how to count it.
 func TestScriptsSayWhatIsWrong(t *testing.T) {
 	app := newTestApp(t, t.TempDir(), "--sites", "blog.example.org")
-	mux := http.NewServeMux()
-	mux.HandleFunc("/blogs/refused", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Refused</title>
-<script defer data-allow-local src="`+app.URL()+`/t.js"></script><script defer src="`+app.URL()+`/like.js"></script></head>
-<body><h1>Refused</h1><tally-like></tally-like></body></html>`)
+	site := serveHTML(t, map[string]string{
+		"/blogs/refused": `<!doctype html><html><head><meta charset="utf-8"><title>Refused</title>
+<script defer data-allow-local src="` + app.URL() + `/t.js"></script><script defer src="` + app.URL() + `/like.js"></script></head>
+<body><h1>Refused</h1><tally-like></tally-like></body></html>`,
+		"/blogs/local": `<!doctype html><html><head><meta charset="utf-8"><title>Local</title>
+<script defer src="` + app.URL() + `/t.js"></script></head><body><h1>Local</h1></body></html>`,
 	})
-	mux.HandleFunc("/blogs/local", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Local</title>
-<script defer src="`+app.URL()+`/t.js"></script></head><body><h1>Local</h1></body></html>`)
-	})
-	site := httptest.NewServer(mux)
-	t.Cleanup(site.Close)
 
 	tab := newBrowser(t)
 	catchWarnings := `window.__warns = [];
@@ -387,14 +379,11 @@ func TestScriptsSayWhatIsWrong(t *testing.T) {
 // of 0, 8 and 16 presses land in artifacts/.
 func TestLikeButtonLooks(t *testing.T) {
 	app := newTestApp(t, t.TempDir())
-	mux := http.NewServeMux()
-	mux.HandleFunc("/blogs/looks", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Looks</title>
-<script defer src="`+app.URL()+`/like.js"></script></head>
-<body style="font: 20px sans-serif; padding: 40px"><p>Liked it? <tally-like></tally-like> <span id="after">thanks</span></p></body></html>`)
+	site := serveHTML(t, map[string]string{
+		"/blogs/looks": `<!doctype html><html><head><meta charset="utf-8"><title>Looks</title>
+<script defer src="` + app.URL() + `/like.js"></script></head>
+<body style="font: 20px sans-serif; padding: 40px"><p>Liked it? <tally-like></tally-like> <span id="after">thanks</span></p></body></html>`,
 	})
-	site := httptest.NewServer(mux)
-	t.Cleanup(site.Close)
 	tab := newBrowser(t)
 	if err := chromedp.Do(tab,
 		chromedp.EmulateViewport(600, 200),
@@ -440,4 +429,16 @@ func TestLikeButtonLooks(t *testing.T) {
 		t.Fatalf("after 16 presses: %v", err)
 	}
 	screenshot(t, tab, "like-16")
+}
+
+// serveHTML serves each page's HTML at its path on 127.0.0.1: a site with tally's scripts.
+func serveHTML(t *testing.T, pages map[string]string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	for path, html := range pages {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, html) })
+	}
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	return site
 }
