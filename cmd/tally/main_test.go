@@ -135,13 +135,7 @@ func (a *testApp) admin(t *testing.T, path, password string) (int, string) {
 	if password != "" {
 		req.SetBasicAuth("admin", password)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return fetch(t, req)
 }
 
 type counts struct {
@@ -616,4 +610,16 @@ func TestDailySaltRotation(t *testing.T) {
 	if c.Unique != 2 {
 		t.Errorf("the next day the visitor is new: unique %d, want 2", c.Unique)
 	}
+}
+
+// fetch sends req and returns the status and body of its response.
+func fetch(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -29,13 +29,7 @@ func (p *process) send(t *testing.T, method, path, body, ip string) (int, string
 	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
 	req.Header.Set("User-Agent", chromeUA)
 	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return fetch(t, req)
 }
 
 func (p *process) counts(t *testing.T, page string) counts {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,13 +37,7 @@ func (a *testApp) get(t *testing.T, path string, basic bool) (int, string) {
 	if basic {
 		req.SetBasicAuth("admin", testPassword)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return fetch(t, req)
 }
 
 // TestReadModelOnPostgres: tally serve with --read-store postgres://… keeps no read.db, and
