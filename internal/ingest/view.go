@@ -97,7 +97,7 @@ func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item
 // rememberLink tells the write model how the site names its pages when that changed. A failure
 // is logged, not returned: the view is counted, and only the dashboard's link is at stake.
 func (h *Handler) rememberLink(vis *visitor, site string, u *url.URL) {
-	link, changed := h.links.next(site, u)
+	link, changed := h.links.next(site, u, vis.now)
 	if !changed {
 		return
 	}
