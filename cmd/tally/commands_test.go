@@ -18,6 +18,7 @@ import (
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/node"
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
@@ -85,7 +86,7 @@ func TestPasswdOnATerminal(t *testing.T) {
 }
 
 // startMain opens a Main with the given flags (no --admin-password) and returns its stdout.
-func startMain(t *testing.T, args ...string) (*Main, string, error) {
+func startMain(t *testing.T, args ...string) (*node.Main, string, error) {
 	t.Helper()
 	var f serveFlags
 	fs := envflag.NewFlagSet("serve", "", io.Discard)
@@ -98,7 +99,7 @@ func startMain(t *testing.T, args ...string) (*Main, string, error) {
 		t.Fatal(err)
 	}
 	var out syncBuffer
-	m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler), Stdout: &out}
+	m := &node.Main{Config: cfg, Log: slog.New(slog.DiscardHandler), Stdout: &out}
 	err = m.Open(context.Background())
 	if err == nil {
 		t.Cleanup(func() { m.Close() })

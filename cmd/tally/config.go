@@ -11,40 +11,15 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/ingest"
+	"github.com/tallyhq/tally/internal/node"
 	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/sites"
 )
 
-// Config is tally serve's configuration, validated once and passed down.
-type Config struct {
-	Addr             string
-	MetricsAddr      string // "": /metrics on Addr, behind the admin's credentials
-	DataDir          string
-	ReadStore        string // "": SQLite in DataDir; postgres://…: PostgreSQL
-	WriteStore       string // "": bbolt in DataDir; redis://…: Redis, shared by many nodes
-	Node             string // this node's name in job_runs and in the jobs' locks
-	TrustedProxies   *clientip.Resolver
-	Sites            sites.List
-	Salt             string
-	SaltRotation     string // "none" or "daily"
-	AdminPassword    string
-	Rules            *classify.Rules
-	FlushSchedule    string
-	SnapshotSchedule string
-	ShutdownTimeout  time.Duration
-	LikeCap          int
-	LikeBudget       int     // likes one address may give one item per UTC day; 0: 4 × LikeCap
-	RateLimit        float64 // requests per second per client address; 0 disables
-	RateBurst        int
-	SessionCap       int // views one session may add to one item per minute; 0 disables
-	MaxSites         int
-	MaxItemsPerSite  int
-}
-
 // serveFlags binds the flags: plain values straight into the Config, the rest as text that
 // config parses.
 type serveFlags struct {
-	c                                             Config
+	c                                             node.Config
 	trusted, ipHeader, sites, ignorePaths, routes string
 }
 
@@ -77,44 +52,44 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 }
 
 // config validates the flags into a Config.
-func (f *serveFlags) config() (Config, error) {
+func (f *serveFlags) config() (node.Config, error) {
 	c := f.c
 	var err error
 	if c.TrustedProxies, err = clientip.Parse(f.trusted, f.ipHeader); err != nil {
-		return Config{}, fmt.Errorf("--trusted-proxies: %w", err)
+		return node.Config{}, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.Sites, err = sites.Parse(f.sites); err != nil {
-		return Config{}, fmt.Errorf("--sites: %w", err)
+		return node.Config{}, fmt.Errorf("--sites: %w", err)
 	}
 	routes, err := classify.ParseRoutes(f.routes)
 	if err != nil {
-		return Config{}, fmt.Errorf("--routes: %w", err)
+		return node.Config{}, fmt.Errorf("--routes: %w", err)
 	}
 	if c.Rules, err = classify.NewRules(routes, splitList(f.ignorePaths)); err != nil {
-		return Config{}, fmt.Errorf("--ignore-paths: %w", err)
+		return node.Config{}, fmt.Errorf("--ignore-paths: %w", err)
 	}
 	for name, spec := range map[string]string{"--flush-schedule": c.FlushSchedule, "--snapshot-schedule": c.SnapshotSchedule} {
 		if err := schedule.Validate(spec); err != nil {
-			return Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
+			return node.Config{}, fmt.Errorf("%s %q: %w", name, spec, err)
 		}
 	}
 	switch {
 	case c.SaltRotation != "none" && c.SaltRotation != "daily":
-		return Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
+		return node.Config{}, fmt.Errorf("--salt-rotation must be none or daily, not %q", c.SaltRotation)
 	case c.SaltRotation == "daily" && c.Salt != "":
-		return Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
+		return node.Config{}, fmt.Errorf("--salt and --salt-rotation daily contradict each other: a daily salt is random and destroyed")
 	case c.RateLimit < 0 || c.RateBurst < 1 || c.SessionCap < 0:
-		return Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")
+		return node.Config{}, fmt.Errorf("--rate-limit and --session-cap must be 0 or more, --rate-burst 1 or more")
 	case c.LikeCap < 1 || c.LikeCap > 255:
-		return Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
+		return node.Config{}, fmt.Errorf("--like-cap must be from 1 to 255")
 	case c.LikeBudget < 0 || c.LikeBudget > 65535:
-		return Config{}, fmt.Errorf("--like-budget must be from 0 to 65535")
+		return node.Config{}, fmt.Errorf("--like-budget must be from 0 to 65535")
 	case c.MaxSites < 1 || c.MaxItemsPerSite < 1:
-		return Config{}, fmt.Errorf("--max-sites and --max-items-per-site must be 1 or more")
+		return node.Config{}, fmt.Errorf("--max-sites and --max-items-per-site must be 1 or more")
 	case c.ShutdownTimeout <= 0:
-		return Config{}, fmt.Errorf("--shutdown-timeout must be positive")
+		return node.Config{}, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.DataDir == "":
-		return Config{}, fmt.Errorf("--data must not be empty")
+		return node.Config{}, fmt.Errorf("--data must not be empty")
 	}
 	return c, nil
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/tallyhq/tally/internal/envflag"
+	"github.com/tallyhq/tally/internal/node"
 )
 
 // env bundles what a command may touch, so tests run commands in-process.
@@ -100,7 +101,7 @@ func runServe(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	m := &Main{Config: cfg, Log: newLogger(e.stderr), Stdout: e.stdout}
+	m := &node.Main{Config: cfg, Log: newLogger(e.stderr), Stdout: e.stdout}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
+	"github.com/tallyhq/tally/internal/node"
 )
 
 const (
@@ -46,11 +47,12 @@ func (b *syncBuffer) String() string {
 }
 
 type testApp struct {
-	*Main
+	*node.Main
 	dir    string
 	logs   *syncBuffer
 	stdout *syncBuffer
 	clk    *clock.Fake
+	closed bool
 }
 
 // newTestApp starts the whole server on 127.0.0.1:0 with data in dir, trusting 127.0.0.1 as a
@@ -71,7 +73,7 @@ func newTestApp(t *testing.T, dir string, extra ...string) *testApp {
 	}
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
 	clk := clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil)), Stdout: stdout, Now: clk.Now}
+	m := &node.Main{Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil)), Stdout: stdout, Now: clk.Now}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +84,13 @@ func newTestApp(t *testing.T, dir string, extra ...string) *testApp {
 
 func (a *testApp) close(t *testing.T) {
 	t.Helper()
-	if a.Main.server == nil {
+	if a.closed {
 		return
 	}
+	a.closed = true
 	if err := a.Main.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	a.Main.server = nil
 }
 
 func noEnv(string) (string, bool) { return "", false }
@@ -301,7 +303,7 @@ func TestGeneratedPasswordIsPrintedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := &syncBuffer{}
-		m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: out}
+		m := &node.Main{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: out}
 		if err := m.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}

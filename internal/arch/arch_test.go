@@ -150,11 +150,18 @@ func TestReadSideImportsNoStore(t *testing.T) {
 	}
 }
 
-// Wiring packages know every model: datadir opens the stores for cmd/tally, storetest for
-// tests. Nothing else may import them, or the import graph would stop showing the CQRS split.
+// Wiring packages know every model: datadir opens the stores for node and cmd/tally, node
+// runs them for cmd/tally, storetest serves tests. Nothing else may import them, or the import
+// graph would stop showing the CQRS split.
 var wiring = map[string]string{
 	module + "/internal/datadir":   "cmd/",
+	module + "/internal/node":      "cmd/",
 	module + "/internal/storetest": "tests",
+}
+
+// mayWire reports whether pkg may import the wiring package of who.
+func mayWire(pkg, who string) bool {
+	return who == "cmd/" && (strings.HasPrefix(pkg, module+"/cmd") || pkg == module+"/internal/node")
 }
 
 func TestOnlyJobsKnowBothModels(t *testing.T) {
@@ -164,7 +171,7 @@ func TestOnlyJobsKnowBothModels(t *testing.T) {
 			if strings.HasPrefix(d, module+"/cmd") && !strings.HasPrefix(pkg, module+"/cmd") {
 				t.Errorf("%s imports %s: nothing may import cmd/", pkg, d)
 			}
-			if who, ok := wiring[d]; ok && (who == "tests" || !strings.HasPrefix(pkg, module+"/cmd")) {
+			if who, ok := wiring[d]; ok && !mayWire(pkg, who) {
 				t.Errorf("%s imports %s, which only %s may import", pkg, d, who)
 			}
 		}

@@ -1,4 +1,7 @@
-package main
+// Package node is one running tally: both stores, the HTTP server with every route, and the cron
+// jobs, put together from a validated Config. cmd/tally parses flags into a Config and runs a
+// Node; tests start the whole program through it on 127.0.0.1:0.
+package node
 
 import (
 	"context"
@@ -38,8 +41,7 @@ const (
 	maxTrackedSessions = 1_000_000
 )
 
-// Main is a running tally server: both stores, the HTTP server and the cron jobs. Tests start
-// the whole program through it on 127.0.0.1:0.
+// Main is a running tally server: both stores, the HTTP server and the cron jobs.
 type Main struct {
 	Config Config
 	Log    *slog.Logger
@@ -264,4 +266,12 @@ func (m *Main) Close() error {
 // backupTo writes a consistent backup into dest.
 func (m *Main) backupTo(ctx context.Context, dest string) (backup.Manifest, error) {
 	return m.stores.Backup(ctx, dest, m.Now())
+}
+
+// MetricsURL is the base URL of the metrics listener of --metrics-addr; "" without one.
+func (m *Main) MetricsURL() string {
+	if m.metrics == nil {
+		return ""
+	}
+	return m.metrics.URL()
 }
