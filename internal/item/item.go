@@ -31,9 +31,10 @@ func Site(u *url.URL) string { return NormalizeSite(u.Hostname()) }
 
 // NormalizeSite writes a host the way sites are stored, whether it comes from a beacon URL or
 // from a person (?site=, --site, --sites): lower case, without a trailing dot or a leading
-// "www.".
+// "www.". Only ASCII blanks are trimmed, the ones a person types around a name: a host made of
+// Unicode spaces stays what it is, and ValidHost refuses it.
 func NormalizeSite(host string) string {
-	h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+	h := strings.TrimSuffix(strings.ToLower(strings.Trim(host, " \t\r\n")), ".")
 	return strings.TrimPrefix(h, "www.")
 }
 
