@@ -505,13 +505,7 @@ func TestNoPIIAtRest(t *testing.T) {
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return fetch(t, req)
 	}
 	page := "https://example.com/blogs/a"
 	for _, u := range []string{page, "https://example.com/", "https://example.com/about"} {
