@@ -38,9 +38,10 @@ func NormalizeSite(host string) string {
 	return strings.TrimPrefix(h, "www.")
 }
 
-// ValidHost reports whether h is a DNS name (letters, digits and hyphens in dot-separated labels
-// of at most 63 bytes, 253 in all, as browsers send even international names) or an IP
-// address. Anything else in a site, such as a spreadsheet formula, is not a site.
+// ValidHost reports whether h is a DNS name (letters, digits, hyphens and the underscores some
+// hosts have, in dot-separated labels of at most 63 bytes, 253 in all, as browsers send even
+// international names) or an IP address. Anything else in a site, such as a spreadsheet
+// formula, is not a site.
 func ValidHost(h string) bool {
 	if _, err := netip.ParseAddr(h); err == nil {
 		return true
