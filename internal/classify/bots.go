@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"regexp"
 	"strings"
 	"sync"
 
@@ -16,7 +17,8 @@ const maxUALength = 512
 // regular expression costing ~2.5 µs a byte, so a long User-Agent is read as its first and last
 // crawlerScan/2 (96) bytes, which keeps an uncached verdict under 1 ms whatever a client sends.
 // Crawlers name themselves at either end ("compatible; Googlebot/2.1" near the start, "PTST/2.3"
-// at the end), and all of a User-Agent still meets our own words and mssola/useragent.
+// at the end), and all of a User-Agent still meets isbot's list, our own words and
+// mssola/useragent.
 const crawlerScan = 192
 
 // crawlerText is what crawlerdetect reads of ua.
@@ -27,28 +29,48 @@ func crawlerText(ua string) string {
 	return ua[:crawlerScan/2] + " " + ua[len(ua)-crawlerScan/2:]
 }
 
-// Bots tells bots from browsers by User-Agent. It combines mssola/useragent's bot check,
-// x-way/crawlerdetect's maintained list and a few rules of our own for headless browsers and
-// HTTP libraries. crawlerdetect costs tens of microseconds per call, so verdicts are cached.
+// Overrides are the owner's own rules, matched against the whole User-Agent before any list.
+type Overrides struct {
+	Count  *regexp.Regexp // count these even if a list says bot (a reader app the owner likes)
+	Ignore *regexp.Regexp // never count these; wins over Count
+}
+
+// Bots tells bots from browsers by User-Agent. A User-Agent is a bot when the isbot list,
+// x-way/crawlerdetect, mssola/useragent or our own words say so, or when nothing in it shows a
+// web browser (app HTTP stacks, scripts). Verdicts are cached: crawlerdetect alone costs tens of
+// microseconds per call.
 type Bots struct {
 	mu    sync.RWMutex
-	cur   map[string]bool
-	prev  map[string]bool
+	cur   map[string]verdict
+	prev  map[string]verdict
 	limit int
+	over  Overrides
+}
+
+type verdict struct {
+	bot   bool
+	token string // the bot's product token, "Googlebot"; never the whole User-Agent
 }
 
 // NewBots returns a detector that caches up to about 2×limit verdicts.
-func NewBots(limit int) *Bots {
+func NewBots(limit int, over Overrides) *Bots {
 	if limit <= 0 {
 		limit = 10_000
 	}
-	return &Bots{cur: make(map[string]bool, limit), limit: limit}
+	return &Bots{cur: make(map[string]verdict, limit), limit: limit, over: over}
 }
 
 // IsBot reports whether ua belongs to a crawler, a headless browser or a script.
 func (b *Bots) IsBot(ua string) bool {
-	if ua == "" || len(ua) > maxUALength {
-		return true
+	bot, _ := b.Check(ua)
+	return bot
+}
+
+// Check reports whether ua is a bot and, for a bot, the product token it names itself by
+// ("Googlebot", "curl"; "" when it names none), for the owner's "Not counted" panel.
+func (b *Bots) Check(ua string) (bot bool, token string) {
+	if len(ua) > maxUALength {
+		return true, ProductToken(ua[:maxUALength])
 	}
 	b.mu.RLock()
 	v, ok := b.cur[ua]
@@ -56,22 +78,32 @@ func (b *Bots) IsBot(ua string) bool {
 		v, ok = b.prev[ua]
 	}
 	b.mu.RUnlock()
-	if ok {
-		return v
+	if !ok {
+		v = b.detect(ua)
+		b.remember(ua, v)
 	}
-	v = detectBot(ua)
-	b.remember(ua, v)
-	return v
+	return v.bot, v.token
+}
+
+func (b *Bots) detect(ua string) verdict {
+	switch {
+	case b.over.Ignore != nil && b.over.Ignore.MatchString(ua):
+	case b.over.Count != nil && b.over.Count.MatchString(ua):
+		return verdict{}
+	case !detectBot(ua):
+		return verdict{}
+	}
+	return verdict{bot: true, token: strings.Clone(ProductToken(ua))}
 }
 
 // remember keeps two generations: when the current one is full it becomes the previous one,
 // so memory stays bounded under a flood of distinct User-Agents while common ones stay cached.
-func (b *Bots) remember(ua string, v bool) {
+func (b *Bots) remember(ua string, v verdict) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.cur) >= b.limit {
 		b.prev = b.cur
-		b.cur = make(map[string]bool, b.limit)
+		b.cur = make(map[string]verdict, b.limit)
 	}
 	b.cur[strings.Clone(ua)] = v
 }
@@ -83,29 +115,16 @@ func (b *Bots) Len() int {
 	return len(b.cur) + len(b.prev)
 }
 
-// ownBotWords catch what both libraries miss: automation and tools that do not call themselves
-// bots. Matched case-insensitively as substrings.
-var ownBotWords = []string{
-	"headless", "phantomjs", "slimerjs", "puppeteer", "playwright", "selenium", "webdriver",
-	"lighthouse", "pagespeed", "chrome-lighthouse", "gtmetrix", "prerender",
-	"python", "curl/", "wget", "go-http-client", "okhttp", "java/", "node-fetch", "axios/",
-	"undici", "libwww", "httpclient", "http_request", "scrapy", "guzzle", "ruby", "perl",
-	"spider", "crawl", "bot", "preview", "fetch", "monitor", "scan", "check",
-}
-
+// detectBot is the verdict of the lists, cheapest first.
 func detectBot(ua string) bool {
-	lower := strings.ToLower(ua)
-	for _, w := range ownBotWords {
-		if strings.Contains(lower, w) {
-			// "bot" and the like also occur in real browsers' UAs ("CUBOT" phones); the browser
-			// list in testdata keeps these words honest.
-			if !browserFalsePositive(lower) {
-				return true
-			}
-		}
+	if ua == "" {
+		return true
 	}
-	if !strings.Contains(ua, "Mozilla/") && !strings.HasPrefix(ua, "Opera/") {
-		// Every current browser sends a Mozilla/5.0 token; tools and scripts usually do not.
+	lower := maskDeviceModel(asciiLower(ua))
+	if isbotList.match(lower) || containsAny(lower, ownBotWords) {
+		return true
+	}
+	if !looksLikeBrowser(lower) {
 		return true
 	}
 	if crawlerdetect.IsCrawler(crawlerText(ua)) {
@@ -114,10 +133,66 @@ func detectBot(ua string) bool {
 	return useragent.New(ua).Bot()
 }
 
-// browserFalsePositive lists phone models and apps whose names contain a bot word.
-func browserFalsePositive(lower string) bool {
-	for _, w := range []string{"cubot", "fetchsystem"} {
-		if strings.Contains(lower, w) {
+// maskDeviceModel replaces an Android device's model name ("M BOT 551" in "Android 6.0;
+// M BOT 551 Build/MRA58K") with "model": makers name phones as they like, and a phone called
+// "bot" is no crawler. Crawlers that pose as phones name themselves outside the model.
+func maskDeviceModel(lower string) string {
+	end := strings.Index(lower, " build/")
+	if end < 0 {
+		return lower
+	}
+	start := strings.LastIndex(lower[:end], "; ")
+	if start < 0 || !strings.Contains(lower[:start], "android") || strings.ContainsAny(lower[start+2:end], "();/") {
+		return lower
+	}
+	return lower[:start+2] + "model" + lower[end:]
+}
+
+// ownBotWords catch what the lists miss: automation, agents fetching pages for a person,
+// synthetic monitors, auditors and desktop app shells that are not browsers. Matched as
+// substrings of the lower-cased User-Agent.
+var ownBotWords = []string{
+	"headless", "phantomjs", "slimerjs", "puppeteer", "playwright", "selenium", "webdriver",
+	"lighthouse", "pagespeed", "gtmetrix", "prerender",
+	"python-", "curl/", "wget", "go-http-client", "okhttp", "java/", "node-fetch", "axios/",
+	"undici", "libwww", "httpclient", "http_request", "scrapy", "guzzle", "ruby/", "perl/",
+	"perplexity-user", "perplexityuser", "gemini-deep-research", "google-agent", "googleagent",
+	"manus-user", "newsai", "chatgpt-user", "claude-user", "mistralai-user",
+	"newrelicsynthetics", "thousandeyes", "appinsights", "cloudflare-traffic-manager", "site24x7",
+	"uptimerobot", "sitebulb", "silktide", "rsiteauditor", "attracta", "collapsify", "scope3",
+	"cookiehubverify", "sqwatcher", "sindup", "impact.com agent",
+	"electron/",
+}
+
+// browserWords are signs of a web browser in a User-Agent, for the ones without "Mozilla/":
+// UC Browser, Opera Mini, feature phones (Java ME profiles, WAP gateways, BlackBerry, Nokia,
+// Japanese carriers), old desktop browsers and text browsers.
+var browserWords = []string{
+	"mozilla/", "opera", "ucweb", "ucbrowser", "ucmini", "blackberry", "nokia", "series40",
+	"series60", "symbian", "netfront", "obigo", "dolfin", "openwave", "up.browser", "up.link",
+	"up/", "teleca", "maui", "midp", "cldc", "browser", "applewebkit", "gecko", "presto",
+	"trident", "msie", "internet explorer", "lynx", "links", "w3m", "konqueror", "dillo", "icab",
+	"puffin", "samsung", "safari/", "chrome/", "firefox/", "icecat", "mosaic", "ibrowse",
+	"aweb", "sleipnir", "cyberdog", "fresco", "sylera", "webox", "netcomplete", "sunrise/",
+	"donut", "wannabe", "docomo", "portalmmm", "au-mic", "kddi", "softbank", "vodafone",
+	"blazer", "sec-sgh", "sonyericsson", "lg/", "mot-", "sie-", "palm", "webos", "kindle",
+	"silk/", "playstation", "nintendo",
+}
+
+// appStacks name HTTP stacks of apps, which are not browsers even where they borrow a browser's
+// words ("Safari/605 CFNetwork/1406").
+var appStacks = []string{"dalvik/", "cfnetwork/", "com.apple.", "darwin/"}
+
+func looksLikeBrowser(lower string) bool {
+	if strings.Contains(lower, "mozilla/") {
+		return true
+	}
+	return containsAny(lower, browserWords) && !containsAny(lower, appStacks)
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
 			return true
 		}
 	}

@@ -51,14 +51,17 @@ func FuzzIsBot(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	cached := NewBots(100)
+	cached := NewBots(100, Overrides{})
 	f.Fuzz(func(t *testing.T, ua string) {
-		first := cached.IsBot(ua)
-		if again := cached.IsBot(ua); again != first {
-			t.Fatalf("cached verdict %v, first %v for %q", again, first, ua)
+		first, token := cached.Check(ua)
+		if again, againToken := cached.Check(ua); again != first || againToken != token {
+			t.Fatalf("cached verdict %v %q, first %v %q for %q", again, againToken, first, token, ua)
 		}
-		if fresh := NewBots(1).IsBot(ua); fresh != first {
-			t.Fatalf("fresh verdict %v, cached %v for %q", fresh, first, ua)
+		if fresh, freshToken := NewBots(1, Overrides{}).Check(ua); fresh != first || freshToken != token {
+			t.Fatalf("fresh verdict %v %q, cached %v %q for %q", fresh, freshToken, first, token, ua)
+		}
+		if len(token) > maxTokenLength || (token != "" && !tokenChars(token)) || (len(ua) > 0 && len(token) == len(ua) && len(ua) > maxTokenLength) {
+			t.Fatalf("token %q for %q is not a short product name", token, ua)
 		}
 	})
 }

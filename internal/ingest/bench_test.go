@@ -24,7 +24,7 @@ func BenchmarkView(b *testing.B) {
 	rules, _ := classify.NewRules(nil, nil)
 	ips, _ := clientip.ParseTrusted("192.0.2.0/24")
 	sessions, _ := session.NewDeriver([]byte("bench"))
-	h := New(store, Config{Rules: rules, Bots: classify.NewBots(0), IPs: ips, Sessions: sessions,
+	h := New(store, Config{Rules: rules, Bots: classify.NewBots(0, classify.Overrides{}), IPs: ips, Sessions: sessions,
 		Log: storetest.Log()})
 	mux := http.NewServeMux()
 	h.Register(mux)
@@ -58,7 +58,7 @@ func BenchmarkCountable(b *testing.B) {
 	rules, _ := classify.NewRules(nil, nil)
 	ips, _ := clientip.ParseTrusted("")
 	sessions, _ := session.NewDeriver([]byte("bench"))
-	h := New(nil, Config{Rules: rules, Bots: classify.NewBots(0), IPs: ips, Sessions: sessions})
+	h := New(nil, Config{Rules: rules, Bots: classify.NewBots(0, classify.Overrides{}), IPs: ips, Sessions: sessions})
 	r := httptest.NewRequest("POST", "/api/view", nil)
 	r.RemoteAddr = "203.0.113.9:1234"
 	r.Header.Set("User-Agent", browserUA)

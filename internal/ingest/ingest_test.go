@@ -60,7 +60,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	ips, _ := clientip.ParseTrusted("127.0.0.1/32")
 	sessions, _ := session.NewDeriver([]byte("test-salt"))
 	cfg := Config{
-		Rules: rules, Bots: classify.NewBots(0), IPs: ips, Sessions: sessions, Now: clk.Now,
+		Rules: rules, Bots: classify.NewBots(0, classify.Overrides{}), IPs: ips, Sessions: sessions, Now: clk.Now,
 		Log: storetest.Log(),
 	}
 	for _, o := range opts {

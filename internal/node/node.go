@@ -206,7 +206,7 @@ func (m *Main) openStores(ctx context.Context) error {
 func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
 	cfg := ingest.Config{
-		Rules: m.Config.Rules, Bots: classify.NewBots(0), IPs: m.Config.TrustedProxies, Sessions: sessions,
+		Rules: m.Config.Rules, Bots: classify.NewBots(0, classify.Overrides{}), IPs: m.Config.TrustedProxies, Sessions: sessions,
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, Metrics: m.Metrics,
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
