@@ -24,6 +24,7 @@ import (
 	"github.com/tallyhq/tally/internal/atomicfile"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/item"
@@ -113,6 +114,7 @@ type WriteModel interface {
 	flush.Source
 	snapshot.Source
 	admin.Sessions
+	excluded.Sink
 	Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error)
 	DirtyLen(ctx context.Context) (int, error)
 	MarkAllDirty(ctx context.Context) (int, error)

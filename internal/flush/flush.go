@@ -22,11 +22,16 @@ import (
 type Source interface {
 	Dirty(ctx context.Context, after item.Item, limit int) ([]item.Change, error)
 	Clean(ctx context.Context, flushed []item.Change) error
+	// Excluded returns the per-day totals of what was not counted; PruneExcluded drops the
+	// days before day, once flushed.
+	Excluded(ctx context.Context) ([]item.Excluded, error)
+	PruneExcluded(ctx context.Context, day string) error
 }
 
 // Sink is the read model as the flush needs it.
 type Sink interface {
 	UpsertCounts(ctx context.Context, rows []item.Counted) error
+	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
 	RecordFlush(ctx context.Context, items int) error
 }
 
@@ -40,11 +45,20 @@ type Flusher struct {
 	dst Sink
 	log *slog.Logger
 	mu  *semaphore.Weighted // one run at a time; waiting gives up with the context
+	// drain, when set, runs first: it hands this node's buffered exclusions to the write model.
+	drain func(context.Context) error
 }
 
 // New returns a Flusher from src to dst.
 func New(src Source, dst Sink, log *slog.Logger) *Flusher {
 	return &Flusher{src: src, dst: dst, log: log, mu: semaphore.NewWeighted(1)}
+}
+
+// DrainFirst makes every run start with drain, so a flush shows what this node has not yet
+// handed to the write model (see internal/excluded).
+func (f *Flusher) DrainFirst(drain func(context.Context) error) *Flusher {
+	f.drain = drain
+	return f
 }
 
 // Result reports what a flush did.
@@ -63,6 +77,12 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 	defer f.mu.Release(1)
 	start := time.Now()
 	res := Result{}
+	if f.drain != nil {
+		if err := f.drain(ctx); err != nil {
+			// The counts stay buffered for the next drain; the views need not wait.
+			f.log.Warn("flush: hand exclusions to the write model", "err", err)
+		}
+	}
 	var after item.Item
 	for {
 		changes, err := f.src.Dirty(ctx, after, chunk)
@@ -86,10 +106,36 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 		res.Items += len(changes)
 		after = changes[len(changes)-1].Item
 	}
+	if err := f.excluded(ctx); err != nil {
+		return res, fmt.Errorf("flush: %w", err)
+	}
 	if err := f.dst.RecordFlush(ctx, res.Items); err != nil {
 		return res, fmt.Errorf("flush: %w", err)
 	}
 	res.Duration = time.Since(start)
 	f.log.Info("flushed", "items", res.Items, "duration", res.Duration.Round(time.Millisecond))
 	return res, nil
+}
+
+// excluded copies the per-day totals of what was not counted, then drops from the write model
+// the days that can no longer change: those before the day before the newest one held (the
+// buffer of a node hands over yesterday's last counts just after midnight). There are at most
+// a few hundred rows per site and day, and only a day or two of them.
+func (f *Flusher) excluded(ctx context.Context) error {
+	rows, err := f.src.Excluded(ctx)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	if err := f.dst.UpsertExcluded(ctx, rows); err != nil {
+		return err
+	}
+	newest := ""
+	for _, r := range rows {
+		newest = max(newest, r.Day)
+	}
+	d, err := time.Parse(time.DateOnly, newest)
+	if err != nil {
+		return fmt.Errorf("exclusions of day %q: %w", newest, err)
+	}
+	return f.src.PruneExcluded(ctx, d.AddDate(0, 0, -1).Format(time.DateOnly))
 }

@@ -96,3 +96,25 @@ func FillDays(byDate map[string]Totals, first, last time.Time) []DayPoint {
 	}
 	return out
 }
+
+// Excluded is what a site did not count over some days: per reason and per bot product token,
+// most first.
+type Excluded struct {
+	Reasons []Count
+	Bots    []Count
+}
+
+// Count is a named count.
+type Count struct {
+	Name  string
+	Count int64
+}
+
+// Add puts c among the bots or the reasons.
+func (e *Excluded) Add(bot bool, c Count) {
+	if bot {
+		e.Bots = append(e.Bots, c)
+	} else {
+		e.Reasons = append(e.Reasons, c)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/ops"
@@ -226,3 +227,51 @@ var (
 	_ ops.Reader    = storetest.ReadModel(nil)
 	_ top.Lister    = storetest.ReadModel(nil)
 )
+
+// TestFlushCopiesExclusions: a flush first drains what the node buffered, copies the per-day
+// totals of what was not counted (overwriting), and drops from the write model the days that
+// can no longer change.
+func TestFlushCopiesExclusions(t *testing.T) {
+	withJobs(t, day0.Add(12*time.Hour), func(t *testing.T, j *jobs) {
+		ctx := context.Background()
+		buf := excluded.New(j.write)
+		j.flush.DrainFirst(func(ctx context.Context) error { return buf.Drain(ctx, j.clk.Now()) })
+		reasons := func(first, last time.Time) string {
+			t.Helper()
+			ex, err := j.read.Excluded(ctx, "example.com", first, last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(ex.Reasons, ex.Bots)
+		}
+		for range 3 {
+			buf.Add("example.com", excluded.Bot, "Googlebot", j.clk.Now())
+		}
+		buf.Add("example.com", excluded.Prefetch, "", j.clk.Now())
+		if _, err := j.flush.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := reasons(day0, day0); got != "[{bot 3} {prefetch 1}] [{Googlebot 3}]" {
+			t.Errorf("after the first flush: %s", got)
+		}
+		// Two days later: the day's totals grow, then the flush closes day0 in the write model.
+		buf.Add("example.com", excluded.Bot, "Googlebot", j.clk.Now())
+		j.clk.Set(day0.AddDate(0, 0, 2).Add(time.Hour))
+		buf.Add("example.com", excluded.Webdriver, "", j.clk.Now())
+		for range 2 { // twice: the same rows
+			if _, err := j.flush.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := reasons(day0, day0); got != "[{bot 4} {prefetch 1}] [{Googlebot 4}]" {
+			t.Errorf("day0 after the second flush: %s", got)
+		}
+		if got := reasons(day0, day0.AddDate(0, 0, 2)); got != "[{bot 4} {prefetch 1} {webdriver 1}] [{Googlebot 4}]" {
+			t.Errorf("three days after the second flush: %s", got)
+		}
+		left, err := j.write.Excluded(ctx)
+		if err != nil || len(left) != 1 || left[0].Day != session.FormatDay(day0.AddDate(0, 0, 2)) {
+			t.Errorf("write model keeps %+v %v, want only the newest day", left, err)
+		}
+	})
+}

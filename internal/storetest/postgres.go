@@ -101,6 +101,8 @@ type ReadModel interface {
 	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
 	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
 	LastFlush(ctx context.Context) (time.Time, bool, error)
+	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
+	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -194,3 +194,39 @@ func testLastFlush(t *testing.T, db storetest.ReadModel, at time.Time) {
 		t.Errorf("LastFlush = %v %v %v, want %v", got, ok, err, at)
 	}
 }
+
+// TestExcluded: the read model overwrites per-day totals and sums them over the days asked,
+// reasons apart from bots, most first.
+func TestExcluded(t *testing.T) {
+	storetest.ReadModels(t, nil, func(t *testing.T, db storetest.ReadModel) {
+		ctx := context.Background()
+		ex := func(site, day, kind, name string, n int64) item.Excluded {
+			return item.Excluded{Site: site, Day: day, Kind: kind, Name: name, Count: n}
+		}
+		rows := []item.Excluded{
+			ex("a.com", "2026-11-20", "reason", "bot", 100), ex("a.com", "2026-11-21", "reason", "bot", 5),
+			ex("a.com", "2026-11-22", "reason", "bot", 1), ex("a.com", "2026-11-22", "reason", "prefetch", 3),
+			ex("a.com", "2026-11-21", "bot", "Googlebot", 2), ex("a.com", "2026-11-22", "bot", "bingbot", 1),
+			ex("a.com", "2026-11-22", "bot", "Googlebot", 1), ex("b.com", "2026-11-22", "reason", "webdriver", 9),
+		}
+		// Twice, then a newer total for one day: overwritten, never added.
+		for range 2 {
+			if err := db.UpsertExcluded(ctx, rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.UpsertExcluded(ctx, []item.Excluded{ex("a.com", "2026-11-22", "reason", "bot", 2)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Excluded(ctx, "a.com", day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fmt.Sprint(got.Reasons, got.Bots); s != "[{bot 7} {prefetch 3}] [{Googlebot 3} {bingbot 1}]" {
+			t.Errorf("Excluded(a.com, 21st–22nd) = %s", s)
+		}
+		if got, err := db.Excluded(ctx, "c.com", day0, day0.AddDate(0, 0, 5)); err != nil || len(got.Reasons)+len(got.Bots) != 0 {
+			t.Errorf("Excluded of a site with none = %+v %v", got, err)
+		}
+	})
+}

@@ -85,6 +85,9 @@ type WriteModel interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	SetLink(ctx context.Context, site, link string) error
 	Links(ctx context.Context) (map[string]string, error)
+	AddExcluded(ctx context.Context, rows []item.Excluded) error
+	Excluded(ctx context.Context) ([]item.Excluded, error)
+	PruneExcluded(ctx context.Context, day string) error
 	Close() error
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,4 +321,48 @@ func TestWriteModelLinks(t *testing.T) {
 			t.Errorf("Links = %v %v, want %v", got, err, want)
 		}
 	})
+}
+
+// TestWriteModelExcluded: exclusions add up per site, day, kind and name, and pruning drops
+// whole days before the one given.
+func TestWriteModelExcluded(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, _ *clock.Fake) {
+		ctx := context.Background()
+		ex := func(site, day, kind, name string, n int64) item.Excluded {
+			return item.Excluded{Site: site, Day: day, Kind: kind, Name: name, Count: n}
+		}
+		for _, rows := range [][]item.Excluded{
+			{ex("a.com", "2026-11-23", "reason", "bot", 2), ex("a.com", "2026-11-24", "reason", "bot", 1), ex("a.com", "2026-11-24", "bot", "Googlebot", 1)},
+			{ex("a.com", "2026-11-24", "reason", "bot", 4), ex("b.com", "2026-11-24", "reason", "prefetch", 1), ex("a.com", "2026-11-22", "reason", "webdriver", 3)},
+		} {
+			if err := w.AddExcluded(ctx, rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := "a.com 2026-11-22 reason webdriver 3|a.com 2026-11-23 reason bot 2|a.com 2026-11-24 bot Googlebot 1|a.com 2026-11-24 reason bot 5|b.com 2026-11-24 reason prefetch 1"
+		if got := excludedRows(t, w); got != want {
+			t.Errorf("Excluded =\n%s\nwant\n%s", got, want)
+		}
+		if err := w.PruneExcluded(ctx, "2026-11-23"); err != nil {
+			t.Fatal(err)
+		}
+		want = "a.com 2026-11-23 reason bot 2|a.com 2026-11-24 bot Googlebot 1|a.com 2026-11-24 reason bot 5|b.com 2026-11-24 reason prefetch 1"
+		if got := excludedRows(t, w); got != want {
+			t.Errorf("after PruneExcluded(2026-11-23) =\n%s\nwant\n%s", got, want)
+		}
+	})
+}
+
+func excludedRows(t *testing.T, w storetest.WriteModel) string {
+	t.Helper()
+	rows, err := w.Excluded(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%s %s %s %s %d", r.Site, r.Day, r.Kind, r.Name, r.Count))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "|")
 }

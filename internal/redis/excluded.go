@@ -1,0 +1,76 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tallyhq/tally/internal/item"
+)
+
+// What was not counted lives in one hash per UTC day, "x:YYYY-MM-DD" with fields
+// "site\x00kind\x00name" → count, and the set "x:days" names the days held. Only days the
+// flush has not yet seen stay: PruneExcluded drops the rest.
+
+func (s *Store) excludedDay(day string) string { return s.p + "x:" + day }
+
+// AddExcluded adds rows' counts to the per-day totals, in one round trip.
+func (s *Store) AddExcluded(ctx context.Context, rows []item.Excluded) error {
+	pipe := s.rdb.TxPipeline()
+	days := map[string]bool{}
+	for _, r := range rows {
+		pipe.HIncrBy(ctx, s.excludedDay(r.Day), r.Site+"\x00"+r.Kind+"\x00"+r.Name, r.Count)
+		days[r.Day] = true
+	}
+	for d := range days {
+		pipe.SAdd(ctx, s.p+"x:days", d)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("add exclusions in %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// Excluded returns every per-day total held.
+func (s *Store) Excluded(ctx context.Context) ([]item.Excluded, error) {
+	days, err := s.rdb.SMembers(ctx, s.p+"x:days").Result()
+	if err != nil {
+		return nil, fmt.Errorf("read exclusions in %s: %w", s.where, err)
+	}
+	var rows []item.Excluded
+	for _, d := range days {
+		fields, err := s.rdb.HGetAll(ctx, s.excludedDay(d)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read exclusions of %s in %s: %w", d, s.where, err)
+		}
+		for f, v := range fields {
+			parts := strings.SplitN(f, "\x00", 3)
+			var n int64
+			if _, err := fmt.Sscan(v, &n); err != nil || len(parts) != 3 {
+				return nil, fmt.Errorf("bad exclusion row %q=%q in %s", f, v, s.where)
+			}
+			rows = append(rows, item.Excluded{Day: d, Site: parts[0], Kind: parts[1], Name: parts[2], Count: n})
+		}
+	}
+	return rows, nil
+}
+
+// PruneExcluded drops the totals of days before day (YYYY-MM-DD), which can no longer change.
+func (s *Store) PruneExcluded(ctx context.Context, day string) error {
+	days, err := s.rdb.SMembers(ctx, s.p+"x:days").Result()
+	if err != nil {
+		return fmt.Errorf("prune exclusions in %s: %w", s.where, err)
+	}
+	for _, d := range days {
+		if d >= day {
+			continue
+		}
+		pipe := s.rdb.TxPipeline()
+		pipe.Del(ctx, s.excludedDay(d))
+		pipe.SRem(ctx, s.p+"x:days", d)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("prune exclusions of %s in %s: %w", d, s.where, err)
+		}
+	}
+	return nil
+}
