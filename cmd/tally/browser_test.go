@@ -32,9 +32,21 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts headless Chromium with a normal Chrome User-Agent: HeadlessChrome is a bot
-// and rightly never counted.
+// newBrowser starts headless Chromium with a normal Chrome User-Agent (HeadlessChrome is a bot
+// and rightly never counted) and without the automation flag, which would set
+// navigator.webdriver and make every view a webdriver view, rightly not counted either.
 func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return startBrowser(t, chromedp.Flag("disable-blink-features", "AutomationControlled"))
+}
+
+// newAutomatedBrowser starts Chromium as automation tools do: navigator.webdriver is set.
+func newAutomatedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return startBrowser(t)
+}
+
+func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
@@ -45,6 +57,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
@@ -168,6 +181,38 @@ func TestTrackerInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTotal(t, app, "gallery_open", "sunset.jpg", 1)
+}
+
+// TestWebdriverViewIsNotCounted: a browser under automation says so through
+// navigator.webdriver; t.js passes it on, and the view is answered as any other but not
+// counted, and the owner sees it under "Not counted".
+func TestWebdriverViewIsNotCounted(t *testing.T) {
+	app := newTestApp(t, t.TempDir())
+	site := siteServer(t, app.URL())
+	tab := newAutomatedBrowser(t)
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(site+"/blogs/first"),
+		poll(`navigator.webdriver === true && document.querySelector('#count').textContent === '0'`),
+	); err != nil {
+		t.Fatalf("the counter of an automated browser never read 0: %v", err)
+	}
+	// The same page in a browser that is not automated counts.
+	if err := chromedp.Do(newBrowser(t), chromedp.Navigate(site+"/blogs/first"), poll(`document.querySelector('#count').textContent === '1'`)); err != nil {
+		t.Fatalf("a person's view after the automated one: %v", err)
+	}
+	if code, body := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatalf("flush: %d %s", code, body)
+	}
+	var ex struct {
+		Reasons []struct {
+			Reason string
+			Count  int
+		}
+	}
+	apiGet(t, app, "/ops/api/excluded?site=127.0.0.1&days=7", &ex)
+	if fmt.Sprint(ex.Reasons) != "[{webdriver 1}]" {
+		t.Errorf("not counted: %+v, want one webdriver view", ex.Reasons)
+	}
 }
 
 func TestTrackerHonoursDoNotTrack(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 type serveFlags struct {
 	c                                             node.Config
 	trusted, ipHeader, sites, ignorePaths, routes string
+	countUAs, ignoreUAs                           string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -38,6 +40,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SaltRotation, "salt-rotation", "none", "none: one salt kept for good; daily: a new random salt each UTC day, destroyed at 00:30 the next day")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "admin password; empty: generated on first start and printed once")
 	fs.StringVar(&f.ignorePaths, "ignore-paths", "", "comma-separated path globs never counted, e.g. /drafts/**,/preview-*")
+	fs.StringVar(&f.countUAs, "count-user-agents", "", "regular expression (Go syntax) of User-Agents to count even if a bot list says bot, e.g. a reader app you like")
+	fs.StringVar(&f.ignoreUAs, "ignore-user-agents", "", "regular expression (Go syntax) of User-Agents never to count; wins over --count-user-agents")
 	fs.StringVar(&f.routes, "routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules PATTERN=TYPE; / is always home, other paths are page")
 	fs.StringVar(&c.FlushSchedule, "flush-schedule", "*/15 * * * *", "cron schedule (UTC) of the write → read model flush")
 	fs.StringVar(&c.SnapshotSchedule, "snapshot-schedule", "5 0 * * *", "cron schedule (UTC) of the daily snapshot of yesterday")
@@ -67,6 +71,17 @@ func (f *serveFlags) config() (node.Config, error) {
 	}
 	if c.Rules, err = classify.NewRules(routes, splitList(f.ignorePaths)); err != nil {
 		return node.Config{}, fmt.Errorf("--ignore-paths: %w", err)
+	}
+	for _, o := range []struct {
+		flag, expr string
+		re         **regexp.Regexp
+	}{{"--count-user-agents", f.countUAs, &c.Bots.Count}, {"--ignore-user-agents", f.ignoreUAs, &c.Bots.Ignore}} {
+		if o.expr == "" {
+			continue
+		}
+		if *o.re, err = regexp.Compile(o.expr); err != nil {
+			return node.Config{}, fmt.Errorf("%s: %w", o.flag, err)
+		}
 	}
 	for name, spec := range map[string]string{"--flush-schedule": c.FlushSchedule, "--snapshot-schedule": c.SnapshotSchedule} {
 		if err := schedule.Validate(spec); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,9 +78,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// New views, then Flush now: the tiles move.
+	// New views and a crawler's, then Flush now: the tiles move, and the crawler shows in
+	// "Not counted" by name.
 	for v := range 4 {
 		app.beacon(t, "https://blog.example.com/blogs/new-post", fmt.Sprintf("203.0.113.%d", v), chromeUA)
+	}
+	for v := range 3 {
+		app.beacon(t, "https://blog.example.com/blogs/new-post", fmt.Sprintf("203.0.113.%d", 50+v), "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
 	}
 	if err := chromedp.Do(tab,
 		chromedp.Click(chromedp.ID("flush-now")),
@@ -94,6 +99,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	todayAfter, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("kpi-today")))
 	if todayAfter != strconv.FormatInt(s.Today+4, 10) {
 		t.Errorf("today after Flush now = %s, want %d", todayAfter, s.Today+4)
+	}
+	bots, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`#excluded-reasons tr[data-reason="bot"] td.num`)))
+	if err != nil || bots != "3" {
+		t.Errorf("Not counted: bots %q (%v), want 3", bots, err)
+	}
+	botName, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`#excluded-bots tbody tr:first-child`)))
+	if !strings.Contains(botName, "Googlebot") {
+		t.Errorf("Not counted names the bot %q, want Googlebot", botName)
+	}
+	if err := chromedp.Do(tab, chromedp.ScrollIntoView(chromedp.ID("not-counted"))); err == nil {
+		screenshot(t, tab, "dashboard-not-counted")
 	}
 
 	// A phone-sized screen in dark mode, for the record.

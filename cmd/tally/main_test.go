@@ -474,6 +474,8 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"--routes", "/blogs=blog"},
 		{"--ignore-paths", "drafts"},
 		{"--flush-schedule", "every now and then"},
+		{"--count-user-agents", "Reader(/"},
+		{"--ignore-user-agents", "[a-"},
 	} {
 		err := run(context.Background(), env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, append([]string{"serve"}, args...))
 		if err == nil {
@@ -527,6 +529,9 @@ func TestNoPIIAtRest(t *testing.T) {
 	do("POST", "/api/view", "text/plain", "not json "+probe, nil)
 	do("POST", "/api/view", "text/plain", `{"url":"`+page+`"}`, map[string]string{"Origin": "https://evil.example.net"})
 	do("POST", "/api/view", "text/plain", `{"url":"`+page+`"}`, map[string]string{"User-Agent": "Googlebot/2.1 " + probe})
+	// Bots are kept by product token, never by User-Agent; a webdriver view only as a number.
+	do("POST", "/api/view", "text/plain", `{"url":"`+page+`"}`, map[string]string{"User-Agent": "Mozilla/5.0 (compatible; ProbeBot/1.0; +https://" + ip + "/bot) " + probe})
+	do("POST", "/api/view", "text/plain", `{"url":"`+page+`","webdriver":true}`, nil)
 	do("POST", "/ops/login", "application/x-www-form-urlencoded", "password=wrong&csrf=x", nil)
 	for range 7 { // into the login throttle
 		do("GET", "/ops/api/summary", "", "", map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:wrong-"+probe))})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
 )
@@ -101,6 +102,8 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, u *url.URL) erro
 	case !h.cfg.Sites.Allowed(site):
 		return jsonhttp.Errorf(jsonhttp.Forbidden, "site not allowed")
 	case !h.originAllowed(r, site):
+		// The site is ours: its owner should see that pages elsewhere send beacons for it.
+		h.cfg.Excluded.Add(site, excluded.ForeignOrigin, "", h.cfg.Now())
 		return jsonhttp.Errorf(jsonhttp.Forbidden, "origin not allowed")
 	}
 	h.cfg.Sites.CORS(w, r)

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 )
@@ -16,6 +17,9 @@ type eventBeacon struct {
 	Target string `json:"target"`
 	SID    string `json:"sid"`
 }
+
+// forgedSID is why an event whose session id is not the sender's own is dropped.
+const forgedSID classify.Reason = "forged_sid"
 
 const (
 	maxNameLength   = 64
@@ -48,7 +52,7 @@ func (h *Handler) eventBeacon(w http.ResponseWriter, r *http.Request, endpoint s
 	it := item.Item{Site: item.Site(u), Type: b.Name, Slug: b.Target}
 	v := h.visitorOf(r)
 	if h.cfg.Sessions != nil && !h.matchesSession(&v, sid) {
-		h.cfg.Metrics.Excluded(endpoint, "forged_sid")
+		h.exclude(&v, endpoint, u, forgedSID)
 		return nil
 	}
 	return h.count(&v, endpoint, u, &it)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
@@ -51,6 +52,8 @@ type Config struct {
 	// SharedSessionCap, when above 0, is the same cap kept by a write model that many nodes
 	// share (it comes with each view; see item.View.Cap), instead of SessionCap.
 	SharedSessionCap int
+	// Excluded adds up what was not counted, for the owner's "Not counted" panel; nil: nothing.
+	Excluded *excluded.Buffer
 }
 
 // Handler serves the beacon and live-count endpoints.

@@ -44,11 +44,11 @@ func (h *Handler) pixelBeacon(w http.ResponseWriter, r *http.Request, endpoint s
 	}
 	// An <img> sends no Origin, but it sends the page it is on as Referer: a pixel for our
 	// page embedded in somebody else's page must not turn their visitors into our views.
+	v := h.visitorOf(r)
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host != "" && item.Site(ref) != item.Site(u) {
-		h.cfg.Metrics.Excluded(endpoint, string(foreignOrigin))
+		h.exclude(&v, endpoint, u, foreignOrigin)
 		return nil
 	}
-	v := h.visitorOf(r)
 	return h.count(&v, endpoint, u, nil)
 }
 

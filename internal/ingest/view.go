@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 )
 
 type viewBeacon struct {
-	URL      string `json:"url"`
-	Referrer string `json:"referrer"`
+	URL       string `json:"url"`
+	Referrer  string `json:"referrer"`
+	Webdriver bool   `json:"webdriver"`
 }
 
 // sidResponse carries the caller's session id, which client events must send back.
@@ -53,6 +55,7 @@ func (h *Handler) viewBeacon(w http.ResponseWriter, v *visitor, endpoint string)
 	if err := h.admit(w, v.r, u); err != nil {
 		return err
 	}
+	v.webdriver = b.Webdriver
 	return h.count(v, endpoint, u, nil)
 }
 
@@ -60,14 +63,32 @@ func (h *Handler) viewBeacon(w http.ResponseWriter, v *visitor, endpoint string)
 const (
 	rateLimited classify.Reason = "rate_limited"
 	sessionCap  classify.Reason = "session_cap"
+	webdriver   classify.Reason = "webdriver"
 )
+
+// excludedAs names each reason as the owner's "Not counted" panel does (see DESIGN.md); a
+// reason missing here (HEAD, no salt) is not the visitors' doing and is only a metric.
+var excludedAs = map[classify.Reason]string{
+	classify.Bot: excluded.Bot, classify.Prefetch: excluded.Prefetch, rateLimited: excluded.RateLimit,
+	sessionCap: excluded.SessionCap, forgedSID: excluded.ForgedSID, foreignOrigin: excluded.ForeignOrigin,
+	classify.AdminPath: excluded.ExcludedPath, classify.StaticAsset: excluded.ExcludedPath,
+	classify.IgnoredPath: excluded.ExcludedPath, webdriver: excluded.Webdriver,
+}
+
+// exclude notes a beacon for page u that was not counted: in the metrics, and for the owner.
+func (h *Handler) exclude(vis *visitor, endpoint string, u *url.URL, reason classify.Reason) {
+	h.cfg.Metrics.Excluded(endpoint, string(reason))
+	if name, ok := excludedAs[reason]; ok {
+		h.cfg.Excluded.Add(item.Site(u), name, vis.botToken, vis.now)
+	}
+}
 
 // count records the beacon for page u if it counts (see countable) and the limits allow, and
 // notes the outcome in the metrics. The client's rate limit comes first, before any costly
 // work; the session cap last, once the session is known. Its only error is a failed write.
 func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item) error {
 	if !h.allowClient(vis) {
-		h.cfg.Metrics.Excluded(endpoint, string(rateLimited))
+		h.exclude(vis, endpoint, u, rateLimited)
 		return nil
 	}
 	v, reason := h.countable(vis, u, it)
@@ -75,13 +96,13 @@ func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item
 		reason = sessionCap
 	}
 	if reason != classify.Countable {
-		h.cfg.Metrics.Excluded(endpoint, string(reason))
+		h.exclude(vis, endpoint, u, reason)
 		return nil
 	}
 	v.Cap = h.cfg.SharedSessionCap
 	err := h.record(vis.r, v)
 	if errors.Is(err, item.ErrCapped) {
-		h.cfg.Metrics.Excluded(endpoint, string(sessionCap))
+		h.exclude(vis, endpoint, u, sessionCap)
 		return nil
 	}
 	if err != nil {
@@ -165,7 +186,11 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 	if !page.Valid() {
 		return item.View{}, classify.IgnoredPath
 	}
-	if h.cfg.Bots.IsBot(vis.r.UserAgent()) {
+	if vis.webdriver {
+		return item.View{}, webdriver
+	}
+	if bot, token := h.cfg.Bots.Check(vis.r.UserAgent()); bot {
+		vis.botToken = token
 		return item.View{}, classify.Bot
 	}
 	if h.cfg.Sessions == nil {

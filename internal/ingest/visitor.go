@@ -17,6 +17,10 @@ type visitor struct {
 	now    time.Time
 	sid    session.ID
 	hasSID bool
+	// webdriver: the page said navigator.webdriver is set (a browser under automation).
+	webdriver bool
+	// botToken names the bot, once the User-Agent was found to be one.
+	botToken string
 }
 
 func (h *Handler) visitorOf(r *http.Request) visitor {

@@ -22,6 +22,7 @@ type Config struct {
 	SaltRotation     string // "none" or "daily"
 	AdminPassword    string
 	Rules            *classify.Rules
+	Bots             classify.Overrides // the owner's User-Agents to count or ignore whatever the lists say
 	FlushSchedule    string
 	SnapshotSchedule string
 	ShutdownTimeout  time.Duration

@@ -19,6 +19,7 @@ import (
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
 	"github.com/tallyhq/tally/internal/limit"
@@ -50,11 +51,14 @@ type Main struct {
 	// Metrics, if nil, are made by Open.
 	Metrics *metrics.Metrics
 
-	stores  *datadir.Stores
-	run     schedule.Jobs
-	jobs    *schedule.Scheduler // the cron; Close cancels its runs
-	server  *server.Server
-	metrics *server.Server // with --metrics-addr
+	stores *datadir.Stores
+	run    schedule.Jobs
+	// excluded buffers what was not counted until the next drain into the write model.
+	excluded  *excluded.Buffer
+	stopDrain func()              // stops the drains and waits for the running one
+	jobs      *schedule.Scheduler // the cron; Close cancels its runs
+	server    *server.Server
+	metrics   *server.Server // with --metrics-addr
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -99,6 +103,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	m.stopDrain = m.drainEvery(drainInterval)
 	if err := datadir.NoteServer(m.Config.DataDir, m.URL()); err != nil {
 		m.Log.Warn("cannot note the server address for tally backup", "err", err)
 	}
@@ -184,7 +189,8 @@ func (m *Main) openStores(ctx context.Context) error {
 		return err
 	}
 	m.stores = st
-	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log),
+	m.excluded = excluded.New(st.Write)
+	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log),
 		Metrics: m.Metrics, Log: m.Log}
 	if shared, ok := st.Write.(*redis.Store); ok {
 		m.Log.Info("the write model is on Redis; what an acknowledged view survives: " + shared.Durability(ctx))
@@ -206,10 +212,11 @@ func (m *Main) openStores(ctx context.Context) error {
 func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
 	cfg := ingest.Config{
-		Rules: m.Config.Rules, Bots: classify.NewBots(0, classify.Overrides{}), IPs: m.Config.TrustedProxies, Sessions: sessions,
+		Rules: m.Config.Rules, Bots: classify.NewBots(0, m.Config.Bots), IPs: m.Config.TrustedProxies, Sessions: sessions,
 		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, Metrics: m.Metrics,
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
+		Excluded:   m.excluded,
 	}
 	if _, shared := m.stores.Write.(*redis.Store); shared {
 		// Many nodes: the cap is kept in Redis, or each node would allow it once more.
@@ -249,6 +256,10 @@ func (m *Main) Close() error {
 		errs = append(errs, m.jobs.Stop(ctx))
 		m.jobs = nil
 	}
+	if m.stopDrain != nil {
+		m.stopDrain()
+		m.stopDrain = nil
+	}
 	if m.run.Flusher != nil {
 		if _, err := m.run.Flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("final flush: %w", err))
@@ -261,6 +272,41 @@ func (m *Main) Close() error {
 	}
 	datadir.ForgetServer(m.Config.DataDir)
 	return errors.Join(errs...)
+}
+
+// drainInterval is how often each node hands what it did not count to the write model: often
+// enough that the dashboard is current after a flush on any node, seldom enough that a bot
+// flood costs one small write model transaction per interval.
+const drainInterval = 10 * time.Second
+
+// drain hands the buffered exclusions to the write model.
+func (m *Main) drain(ctx context.Context) error {
+	if err := m.excluded.Drain(ctx, m.Now()); err != nil {
+		return fmt.Errorf("hand exclusions to the write model: %w", err)
+	}
+	return nil
+}
+
+// drainEvery drains every interval until the returned stop is called.
+func (m *Main) drainEvery(interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := m.drain(ctx); err != nil && ctx.Err() == nil {
+					m.Log.Warn("exclusions stay buffered for the next try", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // backupTo writes a consistent backup into dest.

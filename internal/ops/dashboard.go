@@ -103,6 +103,7 @@ type viewsData struct {
 	Flushed   string
 	Error     string
 	Links     siteLinks
+	Excluded  excludedPanel
 }
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
@@ -124,6 +125,11 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	if data.Items, err = h.items(r, data.Summary.Site, v); err != nil {
 		return err
 	}
+	ex, err := h.excluded(r.Context(), data.Summary.Site, v.Days)
+	if err != nil {
+		return err
+	}
+	data.Excluded = newExcludedPanel(ex)
 	h.pages.render(w, http.StatusOK, "views.html", data)
 	return nil
 }

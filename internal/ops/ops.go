@@ -30,6 +30,7 @@ type Reader interface {
 	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
 	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
 	LastFlush(ctx context.Context) (time.Time, bool, error)
+	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
 }
 
 // Jobs are the admin jobs the API can run. Each runs synchronously and returns how many items
@@ -90,6 +91,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	api("POST /ops/api/flush", h.apiFlush)
 	api("POST /ops/api/snapshot", h.apiSnapshot)
 	api("GET /ops/api/summary", h.apiSummary)
+	api("GET /ops/api/excluded", h.apiExcluded)
 	api("GET /ops/api/series", h.apiSeries)
 	api("GET /ops/api/items", h.apiItems)
 	api("GET /ops/api/items/trend", h.apiTrend)

@@ -697,3 +697,52 @@ func TestDashboardCompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestNotCounted: the API and the dashboard's panel sum what was not counted over the period
+// asked, per reason and per bot, and leave out what is older.
+func TestNotCounted(t *testing.T) {
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		ex := func(day time.Time, kind, name string, n int64) item.Excluded {
+			return item.Excluded{Site: "example.com", Day: day.Format(time.DateOnly), Kind: kind, Name: name, Count: n}
+		}
+		today := now.Truncate(24 * time.Hour)
+		if err := to.db.UpsertExcluded(context.Background(), []item.Excluded{
+			ex(today, "reason", "bot", 40), ex(today, "reason", "webdriver", 2), ex(today.AddDate(0, 0, -6), "reason", "bot", 2),
+			ex(today, "bot", "Googlebot", 30), ex(today, "bot", "curl", 10), ex(today.AddDate(0, 0, -6), "bot", "curl", 2),
+			ex(today.AddDate(0, 0, -7), "reason", "prefetch", 99), // outside the 7 days
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Reasons []struct {
+				Reason string
+				Count  int64
+			}
+			Bots []struct {
+				Token string
+				Count int64
+			}
+		}
+		apiJSON(t, to, "/ops/api/excluded?site=example.com&days=7", &got)
+		if s := fmt.Sprint(got.Reasons, got.Bots); s != "[{bot 42} {webdriver 2}] [{Googlebot 30} {curl 12}]" {
+			t.Errorf("excluded over 7 days = %s", s)
+		}
+		apiJSON(t, to, "/ops/api/excluded?site=example.com&days=14", &got)
+		if s := fmt.Sprint(got.Reasons); s != "[{prefetch 99} {bot 42} {webdriver 2}]" {
+			t.Errorf("excluded over 14 days = %s", s)
+		}
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		_, body := get(t, c, to.url+"/ops/views?days=7", false)
+		for _, want := range []string{`id="not-counted"`, `44 in 7 days`, `<tr data-reason="bot"><td>Bots and scripts</td><td class="num">42</td>`,
+			`Automated browsers (webdriver)`, `<code>Googlebot</code></td><td class="num">30</td>`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("dashboard lacks %q", want)
+			}
+		}
+		if strings.Contains(body, "Prefetch and prerender") {
+			t.Error("the panel counts a day outside the period")
+		}
+	})
+}

@@ -55,8 +55,12 @@
       if (url == last) return;
       last = url;
       if (off()) return counters();
+      var data = { url: url, referrer: ref };
+      // A browser under automation (Selenium, Puppeteer, Playwright) says so; the server does
+      // not count it, and answers it as any other.
+      if (navigator.webdriver) data.webdriver = true;
       // With counters on the page, wait for the view so the number includes it.
-      post('/api/view', { url: url, referrer: ref }, d.querySelector('[data-tally-count]') ? function (r) {
+      post('/api/view', data, d.querySelector('[data-tally-count]') ? function (r) {
         sid = r.sid;
         counters();
       } : 0);

@@ -1,0 +1,101 @@
+package ops
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
+)
+
+// excludedResponse is GET /ops/api/excluded: what a site did not count over the last days.
+type excludedResponse struct {
+	Site    string        `json:"site"`
+	Days    int           `json:"days"`
+	Reasons []reasonCount `json:"reasons"`
+	Bots    []botCount    `json:"bots"`
+}
+
+type reasonCount struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+type botCount struct {
+	Token string `json:"token"`
+	Count int64  `json:"count"`
+}
+
+// apiExcluded handles GET /ops/api/excluded?site=&days=.
+func (h *Handler) apiExcluded(w http.ResponseWriter, r *http.Request) error {
+	v, err := parseViewQuery(r)
+	if err != nil {
+		return err
+	}
+	site, _, err := h.pickSite(r.Context(), v.Site)
+	if err != nil {
+		return err
+	}
+	ex, err := h.excluded(r.Context(), site, v.Days)
+	if err != nil {
+		return err
+	}
+	resp := excludedResponse{Site: site, Days: v.Days, Reasons: []reasonCount{}, Bots: []botCount{}}
+	for _, c := range ex.Reasons {
+		resp.Reasons = append(resp.Reasons, reasonCount{Reason: c.Name, Count: c.Count})
+	}
+	for _, c := range ex.Bots {
+		resp.Bots = append(resp.Bots, botCount{Token: c.Name, Count: c.Count})
+	}
+	jsonhttp.Write(w, http.StatusOK, resp)
+	return nil
+}
+
+// excluded reads what site did not count over the last days, today included.
+func (h *Handler) excluded(ctx context.Context, site string, days int) (report.Excluded, error) {
+	if site == "" {
+		return report.Excluded{}, nil
+	}
+	today := h.today()
+	return h.cfg.Read.Excluded(ctx, site, today.AddDate(0, 0, -(days-1)), today)
+}
+
+// excludedPanel is the dashboard's "Not counted" panel.
+type excludedPanel struct {
+	Reasons []labelledCount
+	Bots    []report.Count // the most frequent first, at most panelBots
+	Total   int64
+}
+
+type labelledCount struct {
+	Reason, Label string
+	Count         int64
+}
+
+const panelBots = 10
+
+// reasonLabels say in the owner's words why beacons were not counted.
+var reasonLabels = map[string]string{
+	"bot":            "Bots and scripts",
+	"webdriver":      "Automated browsers (webdriver)",
+	"prefetch":       "Prefetch and prerender",
+	"rate_limit":     "Over the rate limit",
+	"session_cap":    "Over the per-visitor cap",
+	"forged_sid":     "Events with a forged session",
+	"foreign_origin": "Sent from other sites",
+	"excluded_path":  "Excluded paths",
+}
+
+func newExcludedPanel(ex report.Excluded) excludedPanel {
+	var p excludedPanel
+	for _, c := range ex.Reasons {
+		label := reasonLabels[c.Name]
+		if label == "" {
+			label = c.Name
+		}
+		p.Reasons = append(p.Reasons, labelledCount{Reason: c.Name, Label: label, Count: c.Count})
+		p.Total += c.Count
+	}
+	p.Bots = ex.Bots[:min(panelBots, len(ex.Bots))]
+	return p
+}
