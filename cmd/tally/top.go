@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
@@ -18,10 +19,19 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 	data := flags.String("data", "./data", "data directory")
 	readStore := readStoreFlag(flags)
 	site := flags.String("site", "", "only this site")
-	typ := flags.String("type", "", "only this type, e.g. blog")
+	typ := flags.String("type", "", "only this type, e.g. blog, or an event's name; without it, pages only")
 	limit := flags.Int("limit", 10, "how many items")
+	routesFlag := flags.String("routes", classify.FormatRoutes(classify.DefaultRoutes()), "route rules as for serve: which types are pages (the rest are client events, not views)")
 	if err := envflag.Parse(flags, args, e.getenv); err != nil {
 		return err
+	}
+	routes, err := classify.ParseRoutes(*routesFlag)
+	if err != nil {
+		return fmt.Errorf("--routes: %w", err)
+	}
+	rules, err := classify.NewRules(routes, nil)
+	if err != nil {
+		return fmt.Errorf("--routes: %w", err)
 	}
 	if *limit < 1 || *limit > 10_000 {
 		return fmt.Errorf("--limit must be from 1 to 10000")
@@ -31,7 +41,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 		return err
 	}
 	defer db.Close()
-	items, err := db.Top(ctx, report.TopFilter{Site: item.NormalizeSite(*site), Type: *typ, Limit: *limit})
+	items, err := db.Top(ctx, report.TopFilter{Site: item.NormalizeSite(*site), Type: *typ, Limit: *limit, Types: rules.PageTypes()})
 	if err != nil {
 		return err
 	}

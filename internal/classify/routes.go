@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tallyhq/tally/internal/item"
@@ -106,6 +107,18 @@ func (r *Rules) IsPageType(typ string) bool {
 		}
 	}
 	return false
+}
+
+// PageTypes returns the types pages are counted under: home, page and each route's type.
+// Every other type is a client event's.
+func (r *Rules) PageTypes() []string {
+	types := []string{"home", "page"}
+	for _, rt := range r.routes {
+		if !slices.Contains(types, rt.Type) {
+			types = append(types, rt.Type)
+		}
+	}
+	return types
 }
 
 // PageURL is the address of the page an item counts, for links from the dashboard, on the

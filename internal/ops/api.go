@@ -117,7 +117,7 @@ func (h *Handler) points(r *http.Request, q seriesQuery) ([]Point, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.siteSeries(r.Context(), q.site, q.days, cur.ByType.Sum())
+	return h.siteSeries(r.Context(), q.site, q.days, cur.ByType.Only(h.cfg.PageTypes).Sum())
 }
 
 // apiSeries handles GET /ops/api/series?site=&days=14: views per day, today last.
@@ -184,7 +184,7 @@ func (h *Handler) exportItems(w http.ResponseWriter, r *http.Request) error {
 	}
 	site := v.Site
 	rows, _, err := h.cfg.Read.Items(r.Context(), report.ItemQuery{Site: site, Search: v.Q, Sort: v.Sort,
-		Limit: -1, RecentSince: h.today().AddDate(0, 0, -recentDays)})
+		Limit: -1, RecentSince: h.today().AddDate(0, 0, -recentDays), Types: h.cfg.PageTypes})
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func (p itemPage) response() itemsResponse {
 func (h *Handler) items(r *http.Request, site string, v viewQuery) (itemPage, error) {
 	rows, n, err := h.cfg.Read.Items(r.Context(), report.ItemQuery{
 		Site: site, Search: v.Q, Sort: v.Sort, Limit: itemsPerPage, Offset: (v.Page - 1) * itemsPerPage,
-		RecentSince: h.today().AddDate(0, 0, -recentDays),
+		RecentSince: h.today().AddDate(0, 0, -recentDays), Types: h.cfg.PageTypes,
 	})
 	if err != nil {
 		return itemPage{}, err

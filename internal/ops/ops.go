@@ -24,7 +24,7 @@ type Reader interface {
 	Sites(ctx context.Context) ([]string, error)
 	Site(ctx context.Context, site string) (report.Site, error)
 	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
-	SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error)
+	SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error)
 	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
 	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
 	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
@@ -56,6 +56,10 @@ type Config struct {
 	// Links returns how each site's beacons name its pages (item.Link in its String form);
 	// nil, or a site missing, links to https on the bare site.
 	Links func(ctx context.Context) (map[string]string, error)
+	// PageTypes are the types pages are counted under (home, page and the route types); every
+	// other type is a client event, kept out of views: tiles, charts, the donut, the items
+	// table, most liked. Nil: every type counts as views.
+	PageTypes []string
 }
 
 // Handler serves /ops.

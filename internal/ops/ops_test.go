@@ -71,7 +71,7 @@ func newTestOpsOn(t testing.TB, db storetest.ReadModel, clk *clock.Fake) *testOp
 	auth := admin.New(admin.Config{Passwords: admin.File(dir), Sessions: storetest.Write(t, bolt.Options{Now: clk.Now}),
 		IPs: ips, Now: clk.Now, Log: storetest.Log()})
 	h := New(Config{
-		DataDir: dir, Read: db, Auth: auth, Now: clk.Now, Log: storetest.Log(),
+		DataDir: dir, Read: db, Auth: auth, Now: clk.Now, Log: storetest.Log(), PageTypes: []string{"home", "page", "blog", "project"},
 		Jobs: Jobs{
 			Flush:    func(context.Context) (int, error) { to.flushes.Add(1); return 3, nil },
 			Snapshot: func(context.Context, time.Time) (int, error) { return 0, nil },
@@ -370,7 +370,9 @@ func seed(t *testing.T, to *testOps) {
 	}
 	for k := range 40 {
 		date := now.Truncate(24*time.Hour).AddDate(0, 0, k-40)
-		rows := []item.Counted{mk("blog", "a", int64(5*(k+1)), int64(10*(k+1))), mk("page", "/about", 50, 100)}
+		// A client event, counted far more often than any page: it must never show as views.
+		rows := []item.Counted{mk("blog", "a", int64(5*(k+1)), int64(10*(k+1))), mk("page", "/about", 50, 100),
+			mk("resume_download", "cv.pdf", int64(100*(k+1)), int64(1000*(k+1)))}
 		if k >= 20 {
 			rows = append(rows, mk("blog", "b", int64(3*(k-19)), int64(3*(k-19))))
 		}
@@ -381,8 +383,8 @@ func seed(t *testing.T, to *testOps) {
 			t.Fatal(err)
 		}
 	}
-	for i, r := range []item.Counted{mk("page", "/about", 50, 100), mk("blog", "a", 203, 407), mk("blog", "b", 62, 62)} {
-		to.clk.Set(now.Add(time.Duration(i-3) * time.Minute))
+	for i, r := range []item.Counted{mk("resume_download", "cv.pdf", 5000, 50000), mk("page", "/about", 50, 100), mk("blog", "a", 203, 407), mk("blog", "b", 62, 62)} {
+		to.clk.Set(now.Add(time.Duration(i-4) * time.Minute))
 		if err := to.db.UpsertCounts(ctx, []item.Counted{r}); err != nil {
 			t.Fatal(err)
 		}

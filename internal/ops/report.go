@@ -105,10 +105,11 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 	if err != nil {
 		return Summary{}, err
 	}
-	current := cur.ByType.Sum()
-	s.Total, s.Unique, s.Items, s.Likes = current.Total, current.Unique, cur.Items, cur.Likes
+	pages := cur.ByType.Only(h.cfg.PageTypes)
+	current := pages.Sum()
+	s.Total, s.Unique, s.Items, s.Likes = current.Total, current.Unique, cur.Items(h.cfg.PageTypes), cur.Likes
 	if s.Likes > 0 {
-		liked, err := h.cfg.Read.Top(ctx, report.TopFilter{Site: site, Limit: 5, By: report.ByLikes})
+		liked, err := h.cfg.Read.Top(ctx, report.TopFilter{Site: site, Limit: 5, By: report.ByLikes, Types: h.cfg.PageTypes})
 		if err != nil {
 			return Summary{}, err
 		}
@@ -141,7 +142,7 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 	if err != nil {
 		return Summary{}, err
 	}
-	for typ, t := range cur.ByType {
+	for typ, t := range pages {
 		if v := t.Total - before[typ].Total; v > 0 {
 			s.ByType = append(s.ByType, TypeViews{Type: typ, Views: v})
 		}
@@ -161,10 +162,11 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 	return s, nil
 }
 
-// siteSeries returns the views of each of the last n days, today last (so far).
+// siteSeries returns the views of each of the last n days, today last (so far); current is
+// the site's page views now.
 func (h *Handler) siteSeries(ctx context.Context, site string, n int, current report.Totals) ([]Point, error) {
 	today := h.today()
-	cum, err := h.cfg.Read.SiteSeries(ctx, site, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
+	cum, err := h.cfg.Read.SiteSeries(ctx, site, h.cfg.PageTypes, today.AddDate(0, 0, -n), today.AddDate(0, 0, -1))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 		return report.Site{}, fmt.Errorf("current totals: %w", err)
 	}
 	defer rows.Close()
-	out := report.Site{ByType: report.TypeTotals{}}
+	out := report.Site{ByType: report.TypeTotals{}, ItemsByType: map[string]int{}}
 	for rows.Next() {
 		var typ string
 		var t report.Totals
@@ -50,7 +50,7 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 			return report.Site{}, fmt.Errorf("current totals: %w", err)
 		}
 		out.ByType[typ] = t
-		out.Items += int(n)
+		out.ItemsByType[typ] = int(n)
 		out.Likes += likes
 	}
 	if err := rows.Err(); err != nil {
@@ -85,11 +85,14 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 }
 
 // SiteSeries returns a site's cumulative counts at the end of each day from first to last.
-func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error) {
+// Only types count when types is not nil.
+func (db *DB) SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error) {
 	return db.series(ctx, "site series", `/* dashboard: series */
 		SELECT to_char(date, 'YYYY-MM-DD'), SUM(unique_views_snapshot)::bigint, SUM(total_views_snapshot)::bigint
-		FROM view_totals_daily WHERE site = $1 AND date BETWEEN $2::date AND $3::date GROUP BY date`,
-		first, last, site, session.FormatDay(first), session.FormatDay(last))
+		FROM view_totals_daily WHERE site = $1 AND date BETWEEN $2::date AND $3::date
+		  AND ($4::text[] IS NULL OR type = ANY($4::text[]))
+		GROUP BY date`,
+		first, last, site, session.FormatDay(first), session.FormatDay(last), types)
 }
 
 // ItemSeries returns one item's cumulative counts at the end of each day from first to last.
@@ -143,22 +146,33 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 	if q.Search != "" {
 		filter = `v.site = $1 AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
 	}
+	// Without a type filter the query has none either, for the same reason.
+	countArgs := []any{q.Site, like}
+	typeFilter := func(int) string { return "" }
+	if q.Types != nil {
+		typeFilter = func(n int) string { return fmt.Sprintf(" AND v.type = ANY($%d::text[])", n) }
+		countArgs = append(countArgs, q.Types)
+	}
 	var n int
 	if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
-		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like).Scan(&n); err != nil {
+		SELECT COUNT(*) FROM view_counts v WHERE `+filter+typeFilter(3), countArgs...).Scan(&n); err != nil {
 		return nil, 0, fmt.Errorf("count items: %w", err)
 	}
 	var limit *int // NULL: no limit
 	if q.Limit >= 0 {
 		limit = &q.Limit
 	}
+	args := []any{q.Site, like, session.FormatDay(q.RecentSince), limit, q.Offset}
+	if q.Types != nil {
+		args = append(args, q.Types)
+	}
 	rows, err := db.pool.Query(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
 		       GREATEST(0, v.total_views - COALESCE(d.total_views_snapshot, 0)), v.last_synced_at
-		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT $4 OFFSET $5) v
+		FROM (SELECT * FROM view_counts v WHERE `+filter+typeFilter(6)+` ORDER BY `+order+` LIMIT $4 OFFSET $5) v
 		LEFT JOIN view_counts_daily d
 		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = $3::date
-		ORDER BY `+order, q.Site, like, session.FormatDay(q.RecentSince), limit, q.Offset)
+		ORDER BY `+order, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}

@@ -29,9 +29,34 @@ func (tt TypeTotals) Sum() Totals {
 
 // Site is a site's cumulative state as of the last flush.
 type Site struct {
-	ByType TypeTotals
-	Items  int
-	Likes  int64
+	ByType      TypeTotals
+	ItemsByType map[string]int
+	Likes       int64
+}
+
+// Only keeps the types in types (page types; nil keeps every type).
+func (tt TypeTotals) Only(types []string) TypeTotals {
+	if types == nil {
+		return tt
+	}
+	out := TypeTotals{}
+	for t, v := range tt {
+		if slices.Contains(types, t) {
+			out[t] = v
+		}
+	}
+	return out
+}
+
+// Items counts the items of the types in types (nil: every type).
+func (s Site) Items(types []string) int {
+	n := 0
+	for t, c := range s.ItemsByType {
+		if types == nil || slices.Contains(types, t) {
+			n += c
+		}
+	}
+	return n
 }
 
 // DayPoint is the cumulative counts at the end of one day.
@@ -45,6 +70,7 @@ type DayPoint struct {
 type TopFilter struct {
 	Site  string
 	Type  string
+	Types []string // when Type is empty, only these types (page types, not events); nil: any
 	Limit int
 	By    string // ByViews (default) or ByLikes
 }
@@ -83,6 +109,7 @@ type ItemQuery struct {
 	Offset      int       // rows to skip
 	Limit       int       // rows to return; negative for all
 	RecentSince time.Time // "last 7 days" counts views after the end of this day
+	Types       []string  // only items of these types (page types, not events); nil: any
 }
 
 // FillDays turns the cumulative counts a read model found per date (YYYY-MM-DD) into one point

@@ -165,8 +165,9 @@ func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, er
 		SELECT site, type, slug, unique_views, total_views, likes
 		FROM view_counts
 		WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR type = ?2)
+		  AND (?2 <> '' OR ?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
 		ORDER BY `+topOrder[f.By]+`, site, type, slug
-		LIMIT ?3`, f.Site, f.Type, f.Limit)
+		LIMIT ?3`, f.Site, f.Type, f.Limit, typeList(f.Types))
 	if err != nil {
 		return nil, fmt.Errorf("query top: %w", err)
 	}

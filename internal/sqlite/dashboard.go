@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,7 +46,7 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 		return report.Site{}, fmt.Errorf("current totals: %w", err)
 	}
 	defer rows.Close()
-	out := report.Site{ByType: report.TypeTotals{}}
+	out := report.Site{ByType: report.TypeTotals{}, ItemsByType: map[string]int{}}
 	for rows.Next() {
 		var typ string
 		var t report.Totals
@@ -55,7 +56,7 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 			return report.Site{}, fmt.Errorf("current totals: %w", err)
 		}
 		out.ByType[typ] = t
-		out.Items += n
+		out.ItemsByType[typ] = n
 		out.Likes += likes
 	}
 	return out, rows.Err()
@@ -84,11 +85,13 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 }
 
 // SiteSeries returns a site's cumulative counts at the end of each day from first to last.
-func (db *DB) SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error) {
+// Only types count when types is not nil.
+func (db *DB) SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: series */
 		SELECT date, SUM(unique_views_snapshot), SUM(total_views_snapshot) FROM view_totals_daily
-		WHERE site = ? AND date BETWEEN ? AND ? GROUP BY date`,
-		site, session.FormatDay(first), session.FormatDay(last))
+		WHERE site = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
+		GROUP BY date`,
+		site, session.FormatDay(first), session.FormatDay(last), typeList(types))
 	if err != nil {
 		return nil, fmt.Errorf("site series: %w", err)
 	}
@@ -139,10 +142,12 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 		order = itemOrder[report.Sorts[0]]
 	}
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
-	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')`
+	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')
+		AND (?6 IS NULL OR v.type IN (SELECT value FROM json_each(?6)))`
+	types := typeList(q.Types)
 	var n int
 	if err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
-		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like).Scan(&n); err != nil {
+		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like, nil, nil, nil, types).Scan(&n); err != nil {
 		return nil, 0, fmt.Errorf("count items: %w", err)
 	}
 	// Sort and cut the page first, then look up the 7-day baseline of just those rows: joining
@@ -153,7 +158,7 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+`, v.type, v.slug LIMIT ?4 OFFSET ?5) v
 		LEFT JOIN view_counts_daily d
 		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = ?3
-		ORDER BY `+order+`, v.type, v.slug`, q.Site, like, session.FormatDay(q.RecentSince), q.Limit, q.Offset)
+		ORDER BY `+order+`, v.type, v.slug`, q.Site, like, session.FormatDay(q.RecentSince), q.Limit, q.Offset, types)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
@@ -171,6 +176,15 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 		out = append(out, r)
 	}
 	return out, n, rows.Err()
+}
+
+// typeList is types as a JSON array for json_each, or nil (SQL NULL: any type) for nil.
+func typeList(types []string) any {
+	if types == nil {
+		return nil
+	}
+	b, _ := json.Marshal(types)
+	return string(b)
 }
 
 func escapeLike(s string) string {

@@ -95,7 +95,7 @@ type ReadModel interface {
 	Sites(ctx context.Context) ([]string, error)
 	Site(ctx context.Context, site string) (report.Site, error)
 	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
-	SiteSeries(ctx context.Context, site string, first, last time.Time) ([]report.DayPoint, error)
+	SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error)
 	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
 	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
 	Item(ctx context.Context, it item.Item) (report.Item, bool, error)

@@ -63,11 +63,14 @@ func testSiteAndSites(t *testing.T, db storetest.ReadModel) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := report.Site{ByType: report.TypeTotals{"blog": {Unique: 6, Total: 13}, "page": {Unique: 6, Total: 8}}, Items: 3, Likes: 4}
+	want := report.Site{ByType: report.TypeTotals{"blog": {Unique: 6, Total: 13}, "page": {Unique: 6, Total: 8}}, ItemsByType: map[string]int{"blog": 2, "page": 1}, Likes: 4}
 	if fmt.Sprint(s) != fmt.Sprint(want) || s.ByType.Sum() != (report.Totals{Unique: 12, Total: 21}) {
 		t.Errorf("Site(a.com) = %+v, want %+v", s, want)
 	}
-	if s, err := db.Site(ctx, "none.com"); err != nil || s.Items != 0 || len(s.ByType) != 0 {
+	if s.Items(nil) != 3 || s.Items([]string{"blog"}) != 2 || s.ByType.Only([]string{"page"}).Sum().Total != 8 {
+		t.Errorf("Site(a.com) by type: %d items, %d blog items, page totals %+v", s.Items(nil), s.Items([]string{"blog"}), s.ByType.Only([]string{"page"}))
+	}
+	if s, err := db.Site(ctx, "none.com"); err != nil || s.Items(nil) != 0 || len(s.ByType) != 0 {
 		t.Errorf("Site of an unknown site = %+v %v", s, err)
 	}
 }
@@ -79,7 +82,7 @@ func TestSeries(t *testing.T) {
 func testSeries(t *testing.T, db storetest.ReadModel) {
 	seedDays(t, db)
 	ctx := context.Background()
-	pts, err := db.SiteSeries(ctx, "a.com", day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 3))
+	pts, err := db.SiteSeries(ctx, "a.com", nil, day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,18 @@ func testSeries(t *testing.T, db storetest.ReadModel) {
 	want := "2026-11-19:false:0/0 2026-11-20:true:7/8 2026-11-21:true:8/13 2026-11-22:true:12/21 2026-11-23:false:0/0"
 	if strings.Join(got, " ") != want {
 		t.Errorf("SiteSeries = %s\nwant        %s", strings.Join(got, " "), want)
+	}
+	// Only some types: the others (client events) are left out.
+	pts, err = db.SiteSeries(ctx, "a.com", []string{"blog"}, day0, day0.AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, p := range pts {
+		got = append(got, fmt.Sprintf("%d/%d", p.Totals.Unique, p.Totals.Total))
+	}
+	if strings.Join(got, " ") != "2/3 3/6 6/13" {
+		t.Errorf("SiteSeries of blog only = %v, want 2/3 3/6 6/13", got)
 	}
 	pts, err = db.ItemSeries(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "b"}, day0, day0.AddDate(0, 0, 2))
 	if err != nil {
@@ -147,6 +162,10 @@ func testItemsQuery(t *testing.T, db storetest.ReadModel, clk *clock.Fake) {
 		{report.ItemQuery{Sort: "total", Search: "%"}, "100%_off:1", 1},
 		{report.ItemQuery{Sort: "total", Search: "_"}, "100%_off:1", 1},
 		{report.ItemQuery{Sort: "total", Offset: 1, Limit: 2}, "/x:3 b:6", 4},
+		{report.ItemQuery{Sort: "total", Types: []string{"page"}}, "/x:3", 1},
+		{report.ItemQuery{Sort: "unique", Types: []string{"blog", "home"}, Offset: 1, Limit: 1}, "a:3", 3},
+		{report.ItemQuery{Sort: "total", Types: []string{"blog"}, Search: "page"}, "", 0},
+		{report.ItemQuery{Sort: "total", Types: []string{}}, "", 0},
 	}
 	for _, tt := range tests {
 		tt.q.Site = "a.com"

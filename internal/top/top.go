@@ -26,14 +26,16 @@ const MaxLimit = 100
 
 // Handler serves the top list.
 type Handler struct {
-	db    Lister
-	sites sites.List
-	log   *slog.Logger
+	db        Lister
+	sites     sites.List
+	log       *slog.Logger
+	pageTypes []string
 }
 
-// New returns a Handler reading from db.
-func New(db Lister, allowed sites.List, log *slog.Logger) *Handler {
-	return &Handler{db: db, sites: allowed, log: log}
+// New returns a Handler reading from db. Without ?type=, the list holds only pageTypes (home,
+// page and the route types; nil: any type): client events are not views.
+func New(db Lister, allowed sites.List, pageTypes []string, log *slog.Logger) *Handler {
+	return &Handler{db: db, sites: allowed, pageTypes: pageTypes, log: log}
 }
 
 // Register adds GET /api/top to mux.
@@ -75,7 +77,7 @@ func (h *Handler) top(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) list(r *http.Request) ([]report.TopItem, error) {
 	q := r.URL.Query()
-	f := report.TopFilter{Site: item.NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: 10, By: q.Get("by")}
+	f := report.TopFilter{Site: item.NormalizeSite(q.Get("site")), Type: q.Get("type"), Limit: 10, By: q.Get("by"), Types: h.pageTypes}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {

@@ -28,6 +28,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 		row("example.com", "blog", "most-liked", 5, 20, 40),
 		row("example.com", "page", "/about", 30, 70, 2),
 		row("other.org", "blog", "elsewhere", 99, 99, 99),
+		row("example.com", "resume_download", "cv.pdf", 500, 900, 0), // an event, not a view
 	}
 	for i := range 12 {
 		rows = append(rows, row("example.com", "project", "p"+string(rune('a'+i)), 1, int64(i+1), 0))
@@ -37,7 +38,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 	}
 	allowed, _ := sites.Parse("example.com,other.org")
 	mux := http.NewServeMux()
-	New(db, allowed, storetest.Log()).Register(mux)
+	New(db, allowed, []string{"home", "page", "blog", "project"}, storetest.Log()).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -58,6 +59,8 @@ func TestTop(t *testing.T) {
 		{"?site=example.com&type=project&limit=2", 200, "pl pk"},
 		{"?site=example.com", 200, "most-total /about most-unique most-liked pl pk pj pi ph pg"},
 		{"?type=nope", 200, ""},
+		// Client events are not views: only a top list that names one shows it.
+		{"?site=example.com&type=resume_download", 200, "cv.pdf"},
 		{"?limit=0", 400, "limit must be a number from 1 to 100"},
 		{"?limit=101", 400, "limit must be a number from 1 to 100"},
 		{"?limit=ten", 400, "limit must be a number from 1 to 100"},
