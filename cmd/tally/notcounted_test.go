@@ -98,6 +98,11 @@ func TestNotCountedByReason(t *testing.T) {
 	if c.Total != 2 {
 		t.Errorf("%s counted %d views, want 2: a person's and the reader app the owner counts", page, c.Total)
 	}
+	req, _ = http.NewRequest("GET", app.URL()+"/metrics", nil)
+	req.SetBasicAuth("admin", testPassword)
+	if _, metrics := fetch(t, req); !strings.Contains(metrics, "\ntally_excluded_dropped 0\n") {
+		t.Error("/metrics lacks tally_excluded_dropped 0: nothing was left out of the counts above")
+	}
 	raw, _ := json.Marshal(ex)
 	for _, leak := range []string{"compatible", "google.com", "8.5.0", "198.51.100"} {
 		if strings.Contains(string(raw), leak) {

@@ -199,6 +199,9 @@ func (m *Main) openStores(ctx context.Context) error {
 			return shared.Lock(ctx, job, tick, m.Config.Node, 10*time.Minute)
 		}
 	}
+	m.Metrics.Gauge("tally_excluded_dropped", "Not-counted beacons left out of the per-reason counts since start: the buffer was full, or a day too old to retry.", func() float64 {
+		return float64(m.excluded.Dropped())
+	})
 	m.Metrics.Gauge("tally_dirty_items", "Items changed in the write model since the last flush.", func() float64 {
 		n, err := st.Write.DirtyLen(context.Background())
 		if err != nil {
