@@ -70,7 +70,8 @@ func (b *Bots) IsBot(ua string) bool {
 // ("Googlebot", "curl"; "" when it names none), for the owner's "Not counted" panel.
 func (b *Bots) Check(ua string) (bot bool, token string) {
 	if len(ua) > maxUALength {
-		return true, ProductToken(ua[:maxUALength])
+		// Cloned: the token outlives the request in the owner's per-day counts.
+		return true, strings.Clone(ProductToken(ua[:maxUALength]))
 	}
 	b.mu.RLock()
 	v, ok := b.cur[ua]
@@ -86,11 +87,9 @@ func (b *Bots) Check(ua string) (bot bool, token string) {
 }
 
 func (b *Bots) detect(ua string) verdict {
-	switch {
-	case b.over.Ignore != nil && b.over.Ignore.MatchString(ua):
-	case b.over.Count != nil && b.over.Count.MatchString(ua):
-		return verdict{}
-	case !detectBot(ua):
+	ignored := b.over.Ignore != nil && b.over.Ignore.MatchString(ua)
+	counted := b.over.Count != nil && b.over.Count.MatchString(ua)
+	if !ignored && (counted || !detectBot(ua)) {
 		return verdict{}
 	}
 	return verdict{bot: true, token: strings.Clone(ProductToken(ua))}

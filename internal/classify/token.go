@@ -22,7 +22,7 @@ func ProductToken(ua string) string {
 			continue
 		}
 		lower := strings.ToLower(name)
-		if containsAny(lower, []string{"bot", "crawl", "spider", "agent", "fetch", "user"}) && lower != "user-agent" {
+		if containsAny(lower, botNameWords) && lower != "user-agent" {
 			return clip(name)
 		}
 		if !browserProducts[lower] {
@@ -42,6 +42,9 @@ func ProductToken(ua string) string {
 	}
 	return ""
 }
+
+// botNameWords mark the word a bot calls itself by ("Googlebot", "Perplexity-User").
+var botNameWords = []string{"bot", "crawl", "spider", "agent", "fetch", "user"}
 
 // browserProducts are the words of browsers' own User-Agents, never a bot's name.
 var browserProducts = map[string]bool{}

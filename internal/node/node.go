@@ -226,13 +226,14 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		cfg.SessionCap, cfg.SharedSessionCap = nil, m.Config.SessionCap
 	}
 	ingest.New(m.stores.Write, cfg).Register(mux)
-	top.New(m.stores.Read, m.Config.Sites, m.Config.Rules.PageTypes(), m.Log).Register(mux)
+	pageTypes := m.Config.Rules.PageTypes() // the rest are client events, not views
+	top.New(m.stores.Read, m.Config.Sites, pageTypes, m.Log).Register(mux)
 	scripts.New().Register(mux)
 	auth := admin.New(admin.Config{Passwords: m.stores.Passwords(), Sessions: m.stores.Write, IPs: m.Config.TrustedProxies,
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
 		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL, Links: m.stores.Write.Links,
-		PageTypes: m.Config.Rules.PageTypes(),
+		PageTypes: pageTypes,
 		Jobs:      ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
 	mux.Handle("GET /healthz", server.Health(m.Log, map[string]func(context.Context) error{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/report"
 )
@@ -76,14 +77,14 @@ const panelBots = 10
 
 // reasonLabels say in the owner's words why beacons were not counted.
 var reasonLabels = map[string]string{
-	"bot":            "Bots and scripts",
-	"webdriver":      "Automated browsers (webdriver)",
-	"prefetch":       "Prefetch and prerender",
-	"rate_limit":     "Over the rate limit",
-	"session_cap":    "Over the per-visitor cap",
-	"forged_sid":     "Events with a forged session",
-	"foreign_origin": "Sent from other sites",
-	"excluded_path":  "Excluded paths",
+	excluded.Bot:           "Bots and scripts",
+	excluded.Webdriver:     "Automated browsers (webdriver)",
+	excluded.Prefetch:      "Prefetch and prerender",
+	excluded.RateLimit:     "Over the rate limit",
+	excluded.SessionCap:    "Over the per-visitor cap",
+	excluded.ForgedSID:     "Events with a forged session",
+	excluded.ForeignOrigin: "Sent from other sites",
+	excluded.ExcludedPath:  "Excluded paths",
 }
 
 func newExcludedPanel(ex report.Excluded) excludedPanel {

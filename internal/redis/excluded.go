@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tallyhq/tally/internal/item"
@@ -45,8 +46,8 @@ func (s *Store) Excluded(ctx context.Context) ([]item.Excluded, error) {
 		}
 		for f, v := range fields {
 			parts := strings.SplitN(f, "\x00", 3)
-			var n int64
-			if _, err := fmt.Sscan(v, &n); err != nil || len(parts) != 3 {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || len(parts) != 3 {
 				return nil, fmt.Errorf("bad exclusion row %q=%q in %s", f, v, s.where)
 			}
 			rows = append(rows, item.Excluded{Day: d, Site: parts[0], Kind: parts[1], Name: parts[2], Count: n})
