@@ -87,6 +87,9 @@ type Options struct {
 	OnSweep func(open int)
 	// Bounds on what traffic can make the store hold (see bounds.go); zero: the defaults.
 	MaxSites, MaxItemsPerSite, MaxDedupWindows int
+	// MaxDimValues bounds the distinct values of one dimension per site and day; past it, a
+	// new value counts as item.Other. Zero: item.DefaultMaxDimValues.
+	MaxDimValues int
 	// OnRefused, if set, hears each refusal of a bound, by reason. It runs on the writer
 	// goroutine and must be quick.
 	OnRefused func(reason string)
@@ -108,7 +111,9 @@ type Store struct {
 	maxBatch   int
 
 	maxSites, maxItems, maxDedup int
+	maxValues                    int
 	onRefused                    func(string)
+	live                         live
 
 	// Owned by the writer goroutine after Open returns.
 	dedup       map[uint64]int64 // dedup hash → expiry, unix ms
@@ -117,6 +122,7 @@ type Store struct {
 	refusedOnce map[string]bool
 	caps        map[uint64]int // views per (session, item) this minute, for View.Cap
 	capMinute   int64
+	dims        dimState
 }
 
 // Open opens or creates the write model at path and starts its writer.
@@ -148,6 +154,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MaxDedupWindows <= 0 {
 		opts.MaxDedupWindows = DefaultMaxDedupWindows
 	}
+	if opts.MaxDimValues <= 0 {
+		opts.MaxDimValues = item.DefaultMaxDimValues
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout: opts.LockTimeout,
 		// The freelist is rebuilt by a scan after a crash instead of being written on every
@@ -178,6 +187,7 @@ func Open(path string, opts Options) (*Store, error) {
 		onCommit:   opts.OnCommit,
 		dedup:      make(map[uint64]int64),
 		maxSites:   opts.MaxSites, maxItems: opts.MaxItemsPerSite, maxDedup: opts.MaxDedupWindows,
+		maxValues:  opts.MaxDimValues,
 		onRefused:   opts.OnRefused,
 		siteItems:   map[string]int{},
 		refusedOnce: map[string]bool{},
@@ -195,7 +205,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites, bucketDims, bucketDimsDirty, bucketVisitors} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}
@@ -205,6 +215,9 @@ func (s *Store) init() error {
 		}
 		if v := tx.Bucket(bucketMeta).Get(keyLastDay); len(v) == 4 {
 			s.lastDay = binary.BigEndian.Uint32(v)
+		}
+		if err := s.loadDims(tx); err != nil {
+			return fmt.Errorf("open write model: read today's visitors: %w", err)
 		}
 		c := tx.Bucket(bucketDedup).Cursor()
 		for k, v := c.Seek(dedupKey(nowMs+1, 0)); k != nil; k, v = c.Next() {

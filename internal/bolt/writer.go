@@ -163,6 +163,7 @@ type batch struct {
 	version  uint64         // this batch's mark: items it changes carry it until the next change
 	newItems map[string]int // site → items this batch creates
 	newSites int
+	dims     dimBatch
 }
 
 func (b *batch) delta(key []byte) *delta {
@@ -188,6 +189,10 @@ func (s *Store) commit(reqs []*request) error {
 		pending:  make(map[uint64]int64, len(reqs)),
 		nowMs:    now.UnixMilli(),
 		expMs:    now.Add(s.window).UnixMilli(),
+		dims:     newDimBatch(),
+	}
+	if b.day != s.dims.day {
+		s.dims.reset(b.day) // a new UTC day: everyone is a new visitor again
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b.tx = tx
@@ -215,6 +220,9 @@ func (s *Store) commit(reqs []*request) error {
 		if err := s.writeSites(b); err != nil {
 			return err
 		}
+		if err := b.writeDims(); err != nil {
+			return err
+		}
 		for _, r := range b.likeReqs {
 			r.likeResult.Total = b.counts[string(r.like.Item.Key())].Likes
 		}
@@ -238,6 +246,7 @@ func (s *Store) commit(reqs []*request) error {
 	for site, n := range b.newItems {
 		s.siteItems[site] += n
 	}
+	s.keepDims(b)
 	s.lastDay = b.day
 	return nil
 }
@@ -264,6 +273,7 @@ func (s *Store) applyView(b *batch, r *request) {
 	if unique {
 		dl.unique++
 	}
+	s.applyDims(b, r.view)
 }
 
 // applyLike moves the visitor's likes of the item today within [0, cap], and, with a budget,
@@ -445,12 +455,12 @@ func (s *Store) sweep() {
 	}
 }
 
-// sweepLikes deletes visitors' and address blocks' like counts of days before today: the cap
-// and the budget start again each UTC day, so they are never read again. Keys start with their
-// day, so these are a prefix.
+// sweepLikes deletes visitors' and address blocks' like counts, and the visitors seen, of days
+// before today: the cap, the budget and visitors start again each UTC day, so they are never
+// read again. Keys start with their day, so these are a prefix.
 func (s *Store) sweepLikes(today uint32) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketLikes, bucketBudget} {
+		for _, name := range [][]byte{bucketLikes, bucketBudget, bucketVisitors} {
 			c := tx.Bucket(name).Cursor()
 			for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < today; k, _ = c.First() {
 				if err := c.Delete(); err != nil {

@@ -26,12 +26,19 @@ type Source interface {
 	// days before day, once flushed.
 	Excluded(ctx context.Context) ([]item.Excluded, error)
 	PruneExcluded(ctx context.Context, day string) error
+	// DimsDirty returns the (owner, day) pairs whose dimension rows changed, after after;
+	// CleanDims clears the flushed ones; PruneDims drops days before yesterday (by the write
+	// model's clock) that are flushed.
+	DimsDirty(ctx context.Context, after item.DimChange, limit int) ([]item.DimChange, error)
+	CleanDims(ctx context.Context, flushed []item.DimChange) error
+	PruneDims(ctx context.Context) error
 }
 
 // Sink is the read model as the flush needs it.
 type Sink interface {
 	UpsertCounts(ctx context.Context, rows []item.Counted) error
 	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
+	UpsertDims(ctx context.Context, rows []item.DimCount) error
 	RecordFlush(ctx context.Context, items int) error
 }
 
@@ -106,6 +113,9 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 		res.Items += len(changes)
 		after = changes[len(changes)-1].Item
 	}
+	if err := f.dims(ctx); err != nil {
+		return res, fmt.Errorf("flush: %w", err)
+	}
 	if err := f.excluded(ctx); err != nil {
 		return res, fmt.Errorf("flush: %w", err)
 	}
@@ -115,6 +125,42 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 	res.Duration = time.Since(start)
 	f.log.Info("flushed", "items", res.Items, "duration", res.Duration.Round(time.Millisecond))
 	return res, nil
+}
+
+// dimRowsPerRound bounds the dimension rows written per round.
+const dimRowsPerRound = 20_000
+
+// dims copies the (owner, day) pairs whose dimension rows changed, as items are copied, then
+// drops from the write model the days before yesterday: nothing adds to them any more, and the
+// read model has them.
+func (f *Flusher) dims(ctx context.Context) error {
+	var after item.DimChange
+	for {
+		changes, err := f.src.DimsDirty(ctx, after, chunk)
+		if err != nil {
+			return err
+		}
+		if len(changes) == 0 {
+			break
+		}
+		var rows []item.DimCount
+		start := 0
+		for i, ch := range changes {
+			rows = append(rows, ch.Rows...)
+			if len(rows) < dimRowsPerRound && i < len(changes)-1 {
+				continue
+			}
+			if err := f.dst.UpsertDims(ctx, rows); err != nil {
+				return err
+			}
+			if err := f.src.CleanDims(ctx, changes[start:i+1]); err != nil {
+				return err
+			}
+			rows, start = rows[:0], i+1
+		}
+		after = item.DimChange{Owner: changes[len(changes)-1].Owner, Day: changes[len(changes)-1].Day}
+	}
+	return f.src.PruneDims(ctx)
 }
 
 // excluded copies the per-day totals of what was not counted, then drops from the write model

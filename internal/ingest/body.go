@@ -16,10 +16,7 @@ import (
 // MaxBeaconBytes is the largest beacon body accepted; larger ones get 413.
 const MaxBeaconBytes = 4 << 10
 
-const (
-	maxURLLength      = 2048
-	maxReferrerLength = 2048
-)
+const maxURLLength = 2048
 
 var (
 	errTooLarge = jsonhttp.Errorf(jsonhttp.TooLarge, "beacon larger than 4 KiB")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
+	"github.com/tallyhq/tally/internal/dimension"
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/limit"
@@ -54,6 +55,8 @@ type Config struct {
 	SharedSessionCap int
 	// Excluded adds up what was not counted, for the owner's "Not counted" panel; nil: nothing.
 	Excluded *excluded.Buffer
+	// Dimensions works out each page view's sources and devices; nil: one without GeoIP.
+	Dimensions *dimension.Extractor
 }
 
 // Handler serves the beacon and live-count endpoints.
@@ -74,6 +77,9 @@ func New(rec Recorder, cfg Config) *Handler {
 	}
 	if cfg.LikeCap <= 0 {
 		cfg.LikeCap = DefaultLikeCap
+	}
+	if cfg.Dimensions == nil {
+		cfg.Dimensions, _ = dimension.New("") // without a database, New cannot fail
 	}
 	if cfg.LikeBudget <= 0 {
 		cfg.LikeBudget = LikeBudgetTimes * cfg.LikeCap

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/classify"
+	"github.com/tallyhq/tally/internal/dimension"
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
@@ -49,13 +50,12 @@ func (h *Handler) viewBeacon(w http.ResponseWriter, v *visitor, endpoint string)
 	if err != nil {
 		return err
 	}
-	if len(b.Referrer) > maxReferrerLength {
-		return invalid("referrer too long")
-	}
 	if err := h.admit(w, v.r, u); err != nil {
 		return err
 	}
-	v.webdriver = b.Webdriver
+	// A referrer the visitor's browser made up or cut is not the beacon's fault: it counts
+	// as direct, never as a 4xx (see dimension.Referrer).
+	v.referrer, v.webdriver = b.Referrer, b.Webdriver
 	return h.count(v, endpoint, u, nil)
 }
 
@@ -165,6 +165,10 @@ func (h *Handler) capKey(v item.View) uint64 {
 	return m.Sum64()
 }
 
+// referrerSpam is the "bot" a view from a host on the referrer spam list is counted as not
+// counted under: such views are made to put the spammer's name in the owner's sources.
+const referrerSpam = "referrer-spam"
+
 // noSalt is why nothing is counted when no salt could be had.
 const noSalt classify.Reason = "no_salt"
 
@@ -197,6 +201,15 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 		return item.View{}, noSalt
 	}
 	v := item.View{Item: page, Session: h.session(vis)}
+	if it == nil {
+		ref, spam := dimension.Referrer(vis.referrer, page.Site)
+		if spam {
+			vis.botToken = referrerSpam
+			return item.View{}, classify.Bot
+		}
+		v.Page = true
+		v.Dims = h.cfg.Dimensions.Dims(ref, u, vis.r.UserAgent(), vis.ip)
+	}
 	if prev, ok := h.previousSession(vis); ok {
 		v.Previous = prev
 	}

@@ -21,6 +21,9 @@ type visitor struct {
 	webdriver bool
 	// botToken names the bot, once the User-Agent was found to be one.
 	botToken string
+	// referrer is what the page's beacon said referred the reader; only its host is kept,
+	// and only as a dimension of the view.
+	referrer string
 }
 
 func (h *Handler) visitorOf(r *http.Request) visitor {

@@ -124,6 +124,11 @@ type View struct {
 	// Cap, if set, is how many views this session may add to this item per minute, enforced
 	// by a write model that several nodes share; past it Record returns ErrCapped.
 	Cap int
+	// Page is set for a page view, unset for a client event: only page views make a site's
+	// visitors and its dimension rows. Every view makes its item's visitors.
+	Page bool
+	// Dims are the page view's dimensions (see Dims).
+	Dims Dims
 }
 
 // ErrCapped means a view was over View.Cap and was not counted.

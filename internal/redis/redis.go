@@ -37,6 +37,9 @@ type Options struct {
 	Now     func() time.Time // clock for days and windows; default time.Now
 	Logger  *slog.Logger
 	Timeout time.Duration // for dialling and for each command; default 1 s, so beacons never hang
+	// MaxDimValues bounds the distinct values of one dimension per site and day; past it, a
+	// new value counts as item.Other. Zero: item.DefaultMaxDimValues.
+	MaxDimValues int
 }
 
 // Store is the write model on Redis.
@@ -47,6 +50,8 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 	where  string
+	// maxValues bounds the distinct values of a dimension per site and day.
+	maxValues int
 }
 
 // Open connects to the Redis at rawURL (redis://[:password@]host:6379/0, or rediss:// for TLS)
@@ -67,6 +72,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
 	}
+	if opts.MaxDimValues <= 0 {
+		opts.MaxDimValues = item.DefaultMaxDimValues
+	}
 	// go-redis has one logger for the process; its lines (a server that cannot be dialled) go
 	// to tally's log as warnings instead of to standard error.
 	goredis.SetLogger(slogger{opts.Logger})
@@ -77,7 +85,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = opts.Timeout, opts.Timeout, opts.Timeout, opts.Timeout
 	o.MaxRetries = 1
-	s := &Store{rdb: goredis.NewClient(o), p: opts.Prefix, window: opts.Window, now: opts.Now, log: opts.Logger, where: where}
+	s := &Store{rdb: goredis.NewClient(o), p: opts.Prefix, window: opts.Window, now: opts.Now, log: opts.Logger, where: where, maxValues: opts.MaxDimValues}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("write model %s: cannot connect: %w", where, err)
@@ -155,7 +163,9 @@ func (s *Store) Record(ctx context.Context, v item.View) error {
 	}
 	capKey := s.p + "cap:" + strconv.FormatInt(now.Unix()/60, 10) + ":" + pairHash(v.Session, member)
 	keys := append(s.itemKeys(member), cur, prev, capKey)
-	res, err := recordScript.Run(ctx, s.rdb, keys, member, day(now), now.UnixMilli(), s.window.Milliseconds(), v.Cap).Int()
+	keys, dimArgs := s.dimsOf(keys, v, member, now)
+	args := append([]any{member, day(now), now.UnixMilli(), s.window.Milliseconds(), v.Cap}, dimArgs...)
+	res, err := recordScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("record view in %s: %w", s.where, err)
 	}

@@ -32,6 +32,7 @@ local function touch(member, day, du, dt, dl)
 	redis.call('HSET', KEYS[1], 'u', math.max(0, u + du), 't', math.max(0, t + dt), 'l', math.max(0, l + dl), 'd', day, 'v', v)
 	redis.call('ZADD', KEYS[3], 0, member)
 	redis.call('ZADD', KEYS[4], 0, member)
+	return v
 end
 `
 
@@ -56,8 +57,73 @@ local unique = not open(KEYS[7]) and not open(KEYS[8])
 redis.call('SET', KEYS[7], now + window, 'PX', window + 60000)
 local du = 0
 if unique then du = 1 end
-touch(ARGV[1], today(tonumber(ARGV[2])), du, 1, 0)
+local mark = touch(ARGV[1], today(tonumber(ARGV[2])), du, 1, 0)
+` + dimsPart + `
 return du
+`)
+
+// dimsPart counts a recorded view's visitors and dimensions (see dims.go). KEYS[10] is the
+// day's set of (session, owner) hashes already counted as visitors, KEYS[11] and KEYS[12] the
+// item's and the site's dimension hashes of the day, KEYS[13] the set of (day, owner) pairs to
+// flush, KEYS[14] the day's owners (for pruning), KEYS[15] the set of days held, KEYS[16] and
+// KEYS[17] the site's live views (sorted set) and visitors (HyperLogLog) of this minute,
+// KEYS[18..26] the day's distinct values of dimensions 1..9 of the site.
+// ARGV[6..]: page (1 or 0), site member, day key, item visitor hash, site visitor hash, cap on
+// distinct values, live ttl ms, day ttl ms, then the 9 values ("" for none).
+const dimsPart = `
+local page, siteMember, dayKey = ARGV[6] == '1', ARGV[7], ARGV[8]
+local maxValues, liveTTL, dayTTL = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local function newVisitor(h) return redis.call('SADD', KEYS[10], h) == 1 end
+local function add(hkey, dim, value, visitor)
+	redis.call('HINCRBY', hkey, 'n' .. dim .. '|' .. value, 1)
+	if visitor then redis.call('HINCRBY', hkey, 'u' .. dim .. '|' .. value, 1) end
+end
+local function owner(hkey, member)
+	redis.call('HSET', hkey, '_m', mark)
+	redis.call('ZADD', KEYS[13], 0, dayKey .. ':' .. member)
+	redis.call('SADD', KEYS[14], member)
+end
+local itemNew = newVisitor(ARGV[9])
+add(KEYS[11], 0, '', itemNew)
+owner(KEYS[11], ARGV[1])
+if page then
+	local siteNew = newVisitor(ARGV[10])
+	add(KEYS[12], 0, '', siteNew)
+	for i = 1, 9 do
+		local value = ARGV[13 + i]
+		if value ~= '' then
+			local set = KEYS[17 + i]
+			if redis.call('SISMEMBER', set, value) == 0 then
+				if redis.call('SCARD', set) >= maxValues then
+					value = '(other)'
+				else
+					redis.call('SADD', set, value)
+					redis.call('PEXPIRE', set, dayTTL)
+				end
+			end
+			add(KEYS[12], i, value, siteNew)
+			if i ~= 6 then add(KEYS[11], i, value, itemNew) end
+		end
+	end
+	owner(KEYS[12], siteMember)
+	redis.call('ZINCRBY', KEYS[16], 1, ARGV[1])
+	redis.call('PEXPIRE', KEYS[16], liveTTL)
+	redis.call('PFADD', KEYS[17], ARGV[10])
+	redis.call('PEXPIRE', KEYS[17], liveTTL)
+end
+redis.call('PEXPIRE', KEYS[10], dayTTL)
+redis.call('SADD', KEYS[15], dayKey)
+`
+
+// cleanDimsScript clears (day, owner) marks whose rows have not changed since they were read.
+// KEYS[1] is the set of pairs to flush; ARGV holds triples of dimension hash key, pair, mark.
+var cleanDimsScript = goredis.NewScript(`
+for i = 1, #ARGV, 3 do
+	if redis.call('HGET', ARGV[i], '_m') == ARGV[i + 2] then
+		redis.call('ZREM', KEYS[1], ARGV[i + 1])
+	end
+end
+return 0
 `)
 
 // likeScript applies a visitor's press within the visitor's cap and the address block's budget

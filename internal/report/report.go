@@ -145,3 +145,42 @@ func (e *Excluded) Add(bot bool, c Count) {
 		e.Reasons = append(e.Reasons, c)
 	}
 }
+
+// DimQuery selects dimension rows of one owner over the days First to Last (UTC, inclusive):
+// a site (Type and Slug empty) or one of its items.
+type DimQuery struct {
+	Site, Type, Slug string
+	Dim              string // a dimension's name (see item.Dim); "" for the owner's totals
+	Value            string // for DimDays: the value whose days to read ("" with Dim "")
+	First, Last      time.Time
+	Limit            int // rows at most; 0 or less: all
+}
+
+// DimRow is one value of a dimension: its views and visitors, summed over the days (a visitor
+// is counted once per owner and day, so a reader of three days counts three times).
+type DimRow struct {
+	Value           string
+	Views, Visitors int64
+}
+
+// DimDay is one day's views and visitors of one value.
+type DimDay struct {
+	Date            string // YYYY-MM-DD, UTC
+	Views, Visitors int64
+}
+
+// OwnerQuery selects a site's items by their dimension rows: those with Dim = Value (Dim ""
+// and Value "": every item, by its own totals), over First to Last.
+type OwnerQuery struct {
+	Site, Dim, Value string
+	First, Last      time.Time
+	Types            []string // only these types; nil: any
+	NotTypes         []string // not these types (page types, to list events); nil: none
+	Limit            int      // rows at most; 0 or less: all
+}
+
+// OwnerRow is one item's views and visitors in an OwnerQuery.
+type OwnerRow struct {
+	Type, Slug      string
+	Views, Visitors int64
+}

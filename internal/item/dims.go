@@ -1,0 +1,113 @@
+package item
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Dim is a dimension of a page view: where the reader came from, or what they read it with.
+// Every dimension is counted per owner (an item, or a whole site) and UTC day, as views and
+// visitors, never per visitor.
+type Dim uint8
+
+// The dimensions. DimTotal is no dimension: the owner's views and visitors of the day, so that
+// an item's visitors and a site's visitors are kept the same way as the breakdowns.
+const (
+	DimTotal Dim = iota
+	DimReferrer
+	DimUTMSource
+	DimUTMMedium
+	DimUTMCampaign
+	DimBrowser
+	DimBrowserVersion
+	DimOS
+	DimDevice
+	DimCountry
+	NumDims
+)
+
+var dimNames = [NumDims]string{"", "referrer", "utm_source", "utm_medium", "utm_campaign",
+	"browser", "browser_version", "os", "device", "country"}
+
+// String is the dimension's name in the API and the read model ("" for DimTotal).
+func (d Dim) String() string {
+	if d >= NumDims {
+		return ""
+	}
+	return dimNames[d]
+}
+
+// ParseDim returns the dimension named s; DimTotal is not one a caller can ask for by name.
+func ParseDim(s string) (Dim, bool) {
+	for d := DimReferrer; d < NumDims; d++ {
+		if dimNames[d] == s {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// Dims are a page view's value of each dimension, indexed by Dim; "" means the view has no
+// value for it (no campaign, no GeoIP database) and adds no row.
+type Dims [NumDims]string
+
+// Values of dimensions that are not what a visitor sent.
+const (
+	// Direct is the referrer of a view that came from no other site.
+	Direct = "(direct)"
+	// Other is counted instead of a new value once a site has MaxDimValues distinct values of
+	// a dimension on a day: visitors choose referrers and campaigns, so their number must not
+	// grow with traffic.
+	Other = "(other)"
+)
+
+// DefaultMaxDimValues is the default cap on distinct values per site, dimension and day.
+const DefaultMaxDimValues = 1000
+
+// DimCount is one row of the dimension tables: the views and visitors of Owner on Day whose
+// Dim had Value. Owner is an item, or a site alone (Type and Slug empty) for the site's rows.
+// Counts are cumulative within the day, so writing a row again overwrites it.
+type DimCount struct {
+	Owner    Item
+	Day      string // YYYY-MM-DD, UTC
+	Dim      Dim
+	Value    string
+	Views    int64
+	Visitors int64
+}
+
+// DimChange is every row of one owner and day, read for a flush because some changed. Mark
+// identifies the write that last changed them, as in Change.
+type DimChange struct {
+	Owner Item
+	Day   string
+	Rows  []DimCount
+	Mark  uint64
+}
+
+// SiteOwner is the owner of a site's own rows.
+func SiteOwner(site string) Item { return Item{Site: site} }
+
+// Live is what a site had in the last 30 minutes, read from the write model.
+type Live struct {
+	Views    int64
+	Visitors int64
+	Pages    []LivePage // most views first
+}
+
+// LivePage is one item's views in the last 30 minutes.
+type LivePage struct {
+	Item  Item
+	Views int64
+}
+
+// SortLive orders pages by views, most first, then by type and slug.
+func SortLive(pages []LivePage) {
+	slices.SortFunc(pages, func(a, b LivePage) int {
+		if a.Views != b.Views {
+			return cmp.Compare(b.Views, a.Views)
+		}
+		return cmp.Or(strings.Compare(a.Item.Type, b.Item.Type), strings.Compare(a.Item.Slug, b.Item.Slug))
+	})
+}
