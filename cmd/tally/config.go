@@ -12,6 +12,7 @@ import (
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/ingest"
+	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/node"
 	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/sites"
@@ -53,6 +54,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
 	fs.IntVar(&c.MaxSites, "max-sites", bolt.DefaultMaxSites, "sites the write model keeps at most; views of further sites are answered but not kept")
 	fs.IntVar(&c.MaxItemsPerSite, "max-items-per-site", bolt.DefaultMaxItemsPerSite, "items one site keeps at most; views of further paths are answered but not kept")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", "", "GeoLite2, GeoIP2 or DB-IP country or city database (.mmdb) giving views a country; empty: no countries")
+	fs.IntVar(&c.MaxDimValues, "dimension-values", item.DefaultMaxDimValues, "distinct referrers, campaigns, browsers… kept per site, dimension and UTC day; the rest count as (other)")
+	fs.IntVar(&c.RetentionDays, "retention-days", 0, "days of sources, devices and countries the daily snapshot keeps; 0 keeps all (views and likes are always kept)")
 }
 
 // config validates the flags into a Config.
@@ -101,6 +105,8 @@ func (f *serveFlags) config() (node.Config, error) {
 		return node.Config{}, fmt.Errorf("--like-budget must be from 0 to 65535")
 	case c.MaxSites < 1 || c.MaxItemsPerSite < 1:
 		return node.Config{}, fmt.Errorf("--max-sites and --max-items-per-site must be 1 or more")
+	case c.MaxDimValues < 1 || c.RetentionDays < 0:
+		return node.Config{}, fmt.Errorf("--dimension-values must be 1 or more, --retention-days 0 or more")
 	case c.ShutdownTimeout <= 0:
 		return node.Config{}, fmt.Errorf("--shutdown-timeout must be positive")
 	case c.DataDir == "":

@@ -187,7 +187,7 @@ func Open(path string, opts Options) (*Store, error) {
 		onCommit:   opts.OnCommit,
 		dedup:      make(map[uint64]int64),
 		maxSites:   opts.MaxSites, maxItems: opts.MaxItemsPerSite, maxDedup: opts.MaxDedupWindows,
-		maxValues:  opts.MaxDimValues,
+		maxValues:   opts.MaxDimValues,
 		onRefused:   opts.OnRefused,
 		siteItems:   map[string]int{},
 		refusedOnce: map[string]bool{},

@@ -10,7 +10,7 @@ import (
 // What visitors choose (paths, and with --sites empty, hosts) must not make the write model grow
 // with traffic: past MaxSites sites or MaxItemsPerSite items in a site, nothing new is created
 // (existing items go on counting), and the in-memory dedup index holds at most MaxDedupWindows
-// windows. Each refusal is counted through Options.OnRefused and logged once per kind.
+// windows (and the index of the day's visitors as many visitors). Each refusal is counted through Options.OnRefused and logged once per kind.
 
 // Defaults of the bounds.
 const (
@@ -26,6 +26,9 @@ const (
 	RefusedSite      = "sites"          // a new site past MaxSites
 	RefusedItem      = "items_per_site" // a new item past MaxItemsPerSite
 	RefusedDedupFull = "dedup_full"     // a view whose window could not be kept: counted as unique
+	// RefusedVisitorsFull is a view whose visitor could not be remembered for the day: not
+	// counted as a new visitor (the view itself counts).
+	RefusedVisitorsFull = "visitors_full"
 )
 
 // loadSites reads each site's item count into memory, counting the items bucket once when the

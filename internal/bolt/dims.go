@@ -30,9 +30,6 @@ var (
 	bucketVisitors  = []byte("visitors")
 )
 
-// RefusedVisitorsFull is a view whose visitor could not be remembered: not counted as a new one.
-const RefusedVisitorsFull = "visitors_full"
-
 // dimState is the writer goroutine's memory of today's visitors and dimension values.
 type dimState struct {
 	day      uint32

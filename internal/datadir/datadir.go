@@ -120,6 +120,7 @@ type WriteModel interface {
 	MarkAllDirty(ctx context.Context) (int, error)
 	FirstDay(ctx context.Context) (time.Time, bool, error)
 	Links(ctx context.Context) (map[string]string, error)
+	Realtime(ctx context.Context, site string) (item.Live, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -33,4 +33,7 @@ type Config struct {
 	SessionCap       int // views one session may add to one item per minute; 0 disables
 	MaxSites         int
 	MaxItemsPerSite  int
+	GeoIPDB          string // MaxMind DB file giving views a country; "": no countries
+	MaxDimValues     int    // distinct values per site, dimension and day; then "(other)"
+	RetentionDays    int    // days of dimension rows the snapshot job keeps; 0: all
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/dimension"
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
@@ -53,6 +54,7 @@ type Main struct {
 
 	stores *datadir.Stores
 	run    schedule.Jobs
+	dims   *dimension.Extractor
 	// excluded buffers what was not counted until the next drain into the write model.
 	excluded  *excluded.Buffer
 	stopDrain func()              // stops the drains and waits for the running one
@@ -132,7 +134,16 @@ func (m *Main) prepare(ctx context.Context) error {
 	if err := datadir.Create(m.Config.DataDir); err != nil {
 		return err
 	}
+	dims, err := dimension.New(m.Config.GeoIPDB)
+	if err != nil {
+		return err
+	}
+	m.dims = dims
+	if dims.HasCountry() {
+		m.Log.Info("views get a country from the GeoIP database; addresses are not kept", "geoip_db", m.Config.GeoIPDB)
+	}
 	if err := m.openStores(ctx); err != nil {
+		dims.Close()
 		return err
 	}
 	if err := m.ensurePassword(ctx); err != nil {
@@ -181,8 +192,9 @@ func (m *Main) openStores(ctx context.Context) error {
 	st, err := datadir.Open(ctx, m.Config.DataDir, datadir.Options{
 		WriteStore: m.Config.WriteStore,
 		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
-			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite},
-		Redis:     redis.Options{Logger: m.Log},
+			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite,
+			MaxDimValues: m.Config.MaxDimValues},
+		Redis:     redis.Options{Logger: m.Log, MaxDimValues: m.Config.MaxDimValues},
 		ReadStore: m.Config.ReadStore, Now: m.Now, Node: m.Config.Node,
 	})
 	if err != nil {
@@ -190,7 +202,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	}
 	m.stores = st
 	m.excluded = excluded.New(st.Write)
-	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log),
+	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log).Retain(m.Config.RetentionDays),
 		Metrics: m.Metrics, Log: m.Log}
 	if shared, ok := st.Write.(*redis.Store); ok {
 		m.Log.Info("the write model is on Redis; what an acknowledged view survives: " + shared.Durability(ctx))
@@ -220,6 +232,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
 		Excluded:   m.excluded,
+		Dimensions: m.dims,
 	}
 	if _, shared := m.stores.Write.(*redis.Store); shared {
 		// Many nodes: the cap is kept in Redis, or each node would allow it once more.
@@ -233,8 +246,8 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		Now: m.Now, Log: m.Log})
 	ops.New(ops.Config{
 		DataDir: m.Config.DataDir, Read: m.stores.Read, Auth: auth, Now: m.Now, Log: m.Log, PageURL: m.Config.Rules.PageURL, Links: m.stores.Write.Links,
-		PageTypes: pageTypes,
-		Jobs:      ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
+		PageTypes: pageTypes, Realtime: m.stores.Write.Realtime, HasCountry: m.dims.HasCountry(),
+		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
 	mux.Handle("GET /healthz", server.Health(m.Log, map[string]func(context.Context) error{
 		"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping}))
@@ -274,6 +287,10 @@ func (m *Main) Close() error {
 	if m.stores != nil {
 		errs = append(errs, m.stores.Close())
 		m.stores = nil
+	}
+	if m.dims != nil {
+		errs = append(errs, m.dims.Close())
+		m.dims = nil
 	}
 	datadir.ForgetServer(m.Config.DataDir)
 	return errors.Join(errs...)

@@ -31,6 +31,9 @@ type Reader interface {
 	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
 	LastFlush(ctx context.Context) (time.Time, bool, error)
 	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
+	Breakdown(ctx context.Context, q report.DimQuery) ([]report.DimRow, error)
+	DimDays(ctx context.Context, q report.DimQuery) ([]report.DimDay, error)
+	DimItems(ctx context.Context, q report.OwnerQuery) ([]report.OwnerRow, error)
 }
 
 // Jobs are the admin jobs the API can run. Each runs synchronously and returns how many items
@@ -60,6 +63,10 @@ type Config struct {
 	// other type is a client event, kept out of views: tiles, charts, the donut, the items
 	// table, most liked. Nil: every type counts as views.
 	PageTypes []string
+	// Realtime reads a site's last 30 minutes live from the write model; nil: nothing live.
+	Realtime func(ctx context.Context, site string) (item.Live, error)
+	// HasCountry says a GeoIP database gives views a country, so the countries panel shows.
+	HasCountry bool
 }
 
 // Handler serves /ops.
@@ -96,6 +103,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	api("POST /ops/api/snapshot", h.apiSnapshot)
 	api("GET /ops/api/summary", h.apiSummary)
 	api("GET /ops/api/excluded", h.apiExcluded)
+	api("GET /ops/api/breakdown", h.apiBreakdown)
+	api("GET /ops/api/events", h.apiEvents)
+	api("GET /ops/api/realtime", h.apiRealtime)
+	api("GET /ops/api/export/breakdown.csv", h.exportBreakdown)
 	api("GET /ops/api/series", h.apiSeries)
 	api("GET /ops/api/items", h.apiItems)
 	api("GET /ops/api/items/trend", h.apiTrend)

@@ -44,6 +44,7 @@ type Summary struct {
 	Days       int         `json:"days"`
 	Total      int64       `json:"total"`
 	Unique     int64       `json:"unique"`
+	Visitors   int64       `json:"visitors"` // each visitor once per site and UTC day, over the period
 	Today      int64       `json:"views_today"`
 	Period     int64       `json:"views_period"`
 	Previous   int64       `json:"views_previous_period"`
@@ -154,6 +155,12 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 		return s.ByType[i].Type < s.ByType[j].Type
 	})
 
+	if site != "" {
+		today := h.today()
+		if s.Visitors, err = h.visitors(ctx, site, span{today.AddDate(0, 0, -(days - 1)), today}); err != nil {
+			return Summary{}, err
+		}
+	}
 	if at, ok, err := h.cfg.Read.LastFlush(ctx); err != nil {
 		return Summary{}, err
 	} else if ok {

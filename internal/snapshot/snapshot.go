@@ -30,6 +30,8 @@ type Sink interface {
 	SummarizeDay(ctx context.Context, date time.Time) error
 	LastSnapshot(ctx context.Context) (time.Time, bool, error)
 	RecordSnapshot(ctx context.Context, items int) error
+	// PruneDims deletes the daily dimension rows of days before before.
+	PruneDims(ctx context.Context, before time.Time) (int64, error)
 }
 
 const chunk = 10_000
@@ -41,11 +43,20 @@ type Snapshotter struct {
 	now func() time.Time
 	log *slog.Logger
 	mu  *semaphore.Weighted // one run at a time; waiting gives up with the context
+	// retention, above 0, is how many days of dimension rows each run keeps (--retention-days).
+	retention int
 }
 
 // New returns a Snapshotter from src to dst with clock now.
 func New(src Source, dst Sink, now func() time.Time, log *slog.Logger) *Snapshotter {
 	return &Snapshotter{src: src, dst: dst, now: now, log: log, mu: semaphore.NewWeighted(1)}
+}
+
+// Retain makes every run delete the daily dimension rows (sources, devices, countries) older
+// than days days; 0 keeps them all. Views, likes and their daily snapshots are never pruned.
+func (s *Snapshotter) Retain(days int) *Snapshotter {
+	s.retention = days
+	return s
 }
 
 // Run snapshots the UTC day of date and returns how many items it wrote. Today gives the
@@ -84,6 +95,16 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 	}
 	if err := s.dst.RecordSnapshot(ctx, n); err != nil {
 		return n, fmt.Errorf("snapshot: %w", err)
+	}
+	if s.retention > 0 {
+		before := session.Day(s.now()).AddDate(0, 0, -s.retention)
+		pruned, err := s.dst.PruneDims(ctx, before)
+		if err != nil {
+			return n, fmt.Errorf("snapshot: %w", err)
+		}
+		if pruned > 0 {
+			s.log.Info("pruned dimension rows past --retention-days", "before", session.FormatDay(before), "rows", pruned)
+		}
 	}
 	s.log.Info("snapshot written", "date", session.FormatDay(date), "items", n,
 		"duration", time.Since(start).Round(time.Millisecond))

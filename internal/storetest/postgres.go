@@ -103,6 +103,11 @@ type ReadModel interface {
 	LastFlush(ctx context.Context) (time.Time, bool, error)
 	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
 	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
+	UpsertDims(ctx context.Context, rows []item.DimCount) error
+	PruneDims(ctx context.Context, before time.Time) (int64, error)
+	Breakdown(ctx context.Context, q report.DimQuery) ([]report.DimRow, error)
+	DimDays(ctx context.Context, q report.DimQuery) ([]report.DimDay, error)
+	DimItems(ctx context.Context, q report.OwnerQuery) ([]report.OwnerRow, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

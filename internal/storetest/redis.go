@@ -88,6 +88,10 @@ type WriteModel interface {
 	AddExcluded(ctx context.Context, rows []item.Excluded) error
 	Excluded(ctx context.Context) ([]item.Excluded, error)
 	PruneExcluded(ctx context.Context, day string) error
+	DimsDirty(ctx context.Context, after item.DimChange, limit int) ([]item.DimChange, error)
+	CleanDims(ctx context.Context, flushed []item.DimChange) error
+	PruneDims(ctx context.Context) error
+	Realtime(ctx context.Context, site string) (item.Live, error)
 	Close() error
 }
 
