@@ -26,7 +26,7 @@ func TestReferrer(t *testing.T) {
 		{"not a url at all", item.Direct, false},
 		{"https://exa mple.com/", item.Direct, false},
 		{"https://" + strings.Repeat("a", 2100) + ".com/", item.Direct, false}, // over-long
-		{"https://bad\xffhost.com/", item.Direct, false},                        // binary
+		{"https://bad\xffhost.com/", item.Direct, false},                       // binary
 		{"https://semalt.com/", "", true},
 		{"https://x.y.semalt.com/page", "", true}, // a host under a listed domain
 		{"https://notsemalt.com/", "notsemalt.com", false},
