@@ -68,7 +68,11 @@ func (h *Handler) apiSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.summary(r.Context(), v.Site, v.Days)
+	sp, err := h.parseSpan(r, defaultPeriod)
+	if err != nil {
+		return err
+	}
+	s, err := h.summary(r.Context(), v.Site, sp)
 	if err != nil {
 		return err
 	}

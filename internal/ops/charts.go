@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // The charts are SVG drawn on the server: they need no JavaScript and no chart library, and
@@ -12,9 +13,18 @@ import (
 const (
 	chartW, chartH = 720, 200
 	chartPad       = 4
+	chartLeft      = 44 // room for the scale
+	chartBottom    = 22 // room for the dates
+	maxDateTicks   = 7
 )
 
 type chartPoint struct {
+	X, Y  float64
+	Label string
+}
+
+// chartTick is a labelled place on an axis.
+type chartTick struct {
 	X, Y  float64
 	Label string
 }
@@ -28,6 +38,10 @@ type lineChart struct {
 	Max         int64
 	First, Last string // dates at either end
 	Empty       bool
+	YTicks      []chartTick // the scale: 0, half the top and the top, with a grid line each
+	XTicks      []chartTick // a few dates, the first and the last among them
+	Right       int         // x of the plot's right edge, for the grid lines
+	Today       bool        // the last day is today, counted so far
 }
 
 // newLineChart draws views per day, total and unique, scaled to the highest day.
@@ -47,11 +61,28 @@ func newLineChart(points []Point) lineChart {
 	}
 	x := func(i int) float64 {
 		if len(points) == 1 {
-			return chartW / 2
+			return (chartLeft + chartW) / 2
 		}
-		return round1(chartPad + float64(i)*(chartW-2*chartPad)/float64(len(points)-1))
+		return round1(chartLeft + float64(i)*(chartW-chartLeft-chartPad)/float64(len(points)-1))
 	}
-	y := func(v int64) float64 { return round1(chartH - chartPad - float64(v)/scale*(chartH-2*chartPad)) }
+	bottom := float64(chartH - chartBottom)
+	y := func(v int64) float64 { return round1(bottom - float64(v)/scale*(bottom-chartPad)) }
+	c.Right = chartW - chartPad
+	for _, v := range []int64{0, c.Max / 2, c.Max} {
+		if v == 0 || v != c.Max/2 || c.Max >= 2 { // no "0, 0, 1" on a quiet chart
+			c.YTicks = append(c.YTicks, chartTick{X: chartLeft - 6, Y: y(v), Label: formatNumber(v)})
+		}
+	}
+	step := max(1, (len(points)+maxDateTicks-2)/(maxDateTicks-1))
+	for i := 0; i < len(points); i += step {
+		if len(points)-1-i < step && i != 0 {
+			continue // too close to the last date, which comes next
+		}
+		c.XTicks = append(c.XTicks, chartTick{X: x(i), Y: chartH - 6, Label: dateTick(points[i].Date)})
+	}
+	if last := len(points) - 1; last > 0 {
+		c.XTicks = append(c.XTicks, chartTick{X: x(last), Y: chartH - 6, Label: dateTick(points[last].Date)})
+	}
 	var total, unique strings.Builder
 	for i, p := range points {
 		cmd := "L"
@@ -68,8 +99,9 @@ func newLineChart(points []Point) lineChart {
 	}
 	c.Total = strings.TrimSpace(total.String())
 	c.Unique = strings.TrimSpace(unique.String())
-	c.Area = fmt.Sprintf("%s L%g %d L%g %d Z", c.Total, x(len(points)-1), chartH-chartPad, x(0), chartH-chartPad)
+	c.Area = fmt.Sprintf("%s L%g %g L%g %g Z", c.Total, x(len(points)-1), bottom, x(0), bottom)
 	c.First, c.Last = points[0].Date, points[len(points)-1].Date
+	c.Today = points[len(points)-1].Partial
 	return c
 }
 
@@ -109,6 +141,15 @@ func newDonut(types []TypeViews) donutChart {
 		start += pct
 	}
 	return d
+}
+
+// dateTick writes 2026-11-24 as "Nov 24".
+func dateTick(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	return t.Format("Jan 2")
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

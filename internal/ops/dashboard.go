@@ -15,11 +15,14 @@ import (
 
 // viewQuery is what the dashboard's address says: which site, period, sort, filter and page.
 type viewQuery struct {
-	Site string
-	Days int
-	Sort string
-	Q    string
-	Page int
+	Site     string
+	Days     int
+	Sort     string
+	Q        string
+	Page     int
+	From, To string // a custom period, instead of Days
+	Dim      string // a filter: only readers with this value of this dimension
+	Value    string
 }
 
 func parseViewQuery(r *http.Request) (viewQuery, error) {
@@ -104,6 +107,10 @@ type viewsData struct {
 	Error     string
 	Links     siteLinks
 	Excluded  excludedPanel
+	Panels    []panelGroup
+	Events    eventsResponse
+	Filter    *dimFilter // nil: the whole site
+	Live      bool       // the "now" tile can be read
 }
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
@@ -113,10 +120,20 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	if err != nil {
 		return err
 	}
+	sp, err := h.parseSpan(r, defaultPeriod)
+	if err != nil {
+		return err
+	}
+	if v.Dim, v.Value, err = parseFilter(r); err != nil {
+		return err
+	}
+	if sp.custom() {
+		v.Days, v.From, v.To = sp.Days(), sp.first.Format(time.DateOnly), sp.last.Format(time.DateOnly)
+	}
 	data := viewsData{Q: v, Periods: periods, CSRF: admin.CSRFToken(session), Now: h.cfg.Now().UTC(),
 		ScriptTag: scriptTag(r), Flushed: r.URL.Query().Get("flushed"), Error: r.URL.Query().Get("error"),
-		Links: h.siteLinks(r.Context())}
-	if data.Summary, err = h.summary(r.Context(), v.Site, v.Days); err != nil {
+		Links: h.siteLinks(r.Context()), Live: h.cfg.Realtime != nil}
+	if data.Summary, err = h.summary(r.Context(), v.Site, sp); err != nil {
 		return err
 	}
 	data.Q.Site = data.Summary.Site
@@ -125,11 +142,25 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	if data.Items, err = h.items(r, data.Summary.Site, v); err != nil {
 		return err
 	}
-	ex, err := h.excluded(r.Context(), data.Summary.Site, v.Days)
+	ex, err := h.excluded(r.Context(), data.Summary.Site, sp)
 	if err != nil {
 		return err
 	}
 	data.Excluded = newExcludedPanel(ex)
+	site := data.Summary.Site
+	if site != "" {
+		if data.Panels, err = h.panels(r.Context(), site, "", "", sp); err != nil {
+			return err
+		}
+		if data.Events, err = h.events(r.Context(), site, sp); err != nil {
+			return err
+		}
+		if v.Dim != "" {
+			if data.Filter, err = h.filter(r.Context(), site, v.Dim, v.Value, sp); err != nil {
+				return err
+			}
+		}
+	}
 	h.pages.render(w, http.StatusOK, "views.html", data)
 	return nil
 }
@@ -143,6 +174,7 @@ type itemData struct {
 	Fragment bool
 	Back     string
 	PageURL  string
+	Sources  []dimPanel // where the item's readers came from, in the period
 }
 
 // itemPage renders one item's trend over the period (?days=, default 30): a page of its own
@@ -161,8 +193,14 @@ func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, _ string) err
 	if err != nil {
 		return err
 	}
+	today := h.today()
+	groups, err := h.panels(r.Context(), it.Site, it.Type, it.Slug, span{first: today.AddDate(0, 0, -(days - 1)), last: today})
+	if err != nil {
+		return err
+	}
 	h.pages.render(w, http.StatusOK, "item.html", itemData{
-		Item: row, Days: days, Periods: periods, Points: points, Chart: newLineChart(points),
+		Sources: groups[0].Panels,
+		Item:    row, Days: days, Periods: periods, Points: points, Chart: newLineChart(points),
 		Fragment: q.Get("fragment") == "1", Back: "/ops/views?site=" + url.QueryEscape(it.Site) + "&days=" + strconv.Itoa(days),
 		PageURL: h.siteLinks(r.Context()).Page(it.Site, it.Type, it.Slug),
 	})
@@ -234,4 +272,32 @@ func scriptTag(r *http.Request) string {
 		scheme = "http"
 	}
 	return `<script defer src="` + scheme + "://" + r.Host + `/t.js"></script>`
+}
+
+// Link is the dashboard's address with the query's site, period and filter, changed by kv
+// (name, value pairs; an empty value drops the name).
+func (v viewQuery) Link(kv ...string) string {
+	q := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	set("site", v.Site)
+	if v.From != "" {
+		set("from", v.From)
+		set("to", v.To)
+	} else if v.Days != defaultPeriod {
+		set("days", strconv.Itoa(v.Days))
+	}
+	set("dim", v.Dim)
+	set("value", v.Value)
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Del(kv[i])
+		set(kv[i], kv[i+1])
+	}
+	if len(q) == 0 {
+		return "/ops/views"
+	}
+	return "/ops/views?" + q.Encode()
 }

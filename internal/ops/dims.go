@@ -13,8 +13,14 @@ import (
 )
 
 // span is a period of whole UTC days, first to last inclusive: the last ?days= (today
-// included) or ?from= and ?to= (YYYY-MM-DD, at most maxSpanDays).
-type span struct{ first, last time.Time }
+// included) or ?from= and ?to= (YYYY-MM-DD, at most maxSpanDays, not after today).
+type span struct {
+	first, last time.Time
+	fromTo      bool // given as from and to
+}
+
+// custom reports whether the span was given as from and to.
+func (s span) custom() bool { return s.fromTo }
 
 const maxSpanDays = 366
 
@@ -30,15 +36,17 @@ func (h *Handler) parseSpan(r *http.Request, def int) (span, error) {
 			return span{}, jsonhttp.Errorf(jsonhttp.Invalid, "to is before from")
 		case last.Sub(first) >= maxSpanDays*24*time.Hour:
 			return span{}, jsonhttp.Errorf(jsonhttp.Invalid, "at most %d days from from to to", maxSpanDays)
+		case last.After(h.today()):
+			return span{}, jsonhttp.Errorf(jsonhttp.Invalid, "to is in the future")
 		}
-		return span{first, last}, nil
+		return span{first: first, last: last, fromTo: true}, nil
 	}
 	days, err := parsePeriod(q.Get("days"), def)
 	if err != nil {
 		return span{}, err
 	}
 	today := h.today()
-	return span{today.AddDate(0, 0, -(days - 1)), today}, nil
+	return span{first: today.AddDate(0, 0, -(days - 1)), last: today}, nil
 }
 
 // Days is how many days the span holds.

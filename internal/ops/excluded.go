@@ -33,15 +33,19 @@ func (h *Handler) apiExcluded(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sp, err := h.parseSpan(r, defaultPeriod)
+	if err != nil {
+		return err
+	}
 	site, _, err := h.pickSite(r.Context(), v.Site)
 	if err != nil {
 		return err
 	}
-	ex, err := h.excluded(r.Context(), site, v.Days)
+	ex, err := h.excluded(r.Context(), site, sp)
 	if err != nil {
 		return err
 	}
-	resp := excludedResponse{Site: site, Days: v.Days, Reasons: []reasonCount{}, Bots: []botCount{}}
+	resp := excludedResponse{Site: site, Days: sp.Days(), Reasons: []reasonCount{}, Bots: []botCount{}}
 	for _, c := range ex.Reasons {
 		resp.Reasons = append(resp.Reasons, reasonCount{Reason: c.Name, Count: c.Count})
 	}
@@ -52,13 +56,12 @@ func (h *Handler) apiExcluded(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// excluded reads what site did not count over the last days, today included.
-func (h *Handler) excluded(ctx context.Context, site string, days int) (report.Excluded, error) {
+// excluded reads what site did not count over the span.
+func (h *Handler) excluded(ctx context.Context, site string, sp span) (report.Excluded, error) {
 	if site == "" {
 		return report.Excluded{}, nil
 	}
-	today := h.today()
-	return h.cfg.Read.Excluded(ctx, site, today.AddDate(0, 0, -(days-1)), today)
+	return h.cfg.Read.Excluded(ctx, site, sp.first, sp.last)
 }
 
 // excludedPanel is the dashboard's "Not counted" panel.

@@ -393,6 +393,33 @@ func seed(t *testing.T, to *testOps) {
 	if err := to.db.RecordFlush(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
+	if err := to.db.UpsertDims(ctx, seedDims()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedDims are three days of sources and devices: the site's, blog/a's, and the download
+// event's, whose visitors make a conversion rate.
+func seedDims() []item.DimCount {
+	var rows []item.DimCount
+	site, a, cv := item.SiteOwner("example.com"), item.Item{Site: "example.com", Type: "blog", Slug: "a"},
+		item.Item{Site: "example.com", Type: "resume_download", Slug: "cv.pdf"}
+	for k := range 3 { // today, yesterday, the day before
+		day := now.AddDate(0, 0, -k).Format(time.DateOnly)
+		n := int64(k + 1)
+		add := func(owner item.Item, d item.Dim, value string, views, visitors int64) {
+			rows = append(rows, item.DimCount{Owner: owner, Day: day, Dim: d, Value: value, Views: views, Visitors: visitors})
+		}
+		add(site, item.DimTotal, "", 10*n, 4*n)
+		add(site, item.DimReferrer, "news.ycombinator.com", 6*n, 2*n)
+		add(site, item.DimReferrer, item.Direct, 4*n, 2*n)
+		add(site, item.DimBrowser, "Firefox", 7*n, 3*n)
+		add(site, item.DimBrowser, "Safari", 3*n, n)
+		add(a, item.DimReferrer, "news.ycombinator.com", 5*n, 2*n)
+		add(item.Item{Site: "example.com", Type: "page", Slug: "/about"}, item.DimReferrer, "news.ycombinator.com", n, n)
+		add(cv, item.DimTotal, "", 2*n, n)
+	}
+	return rows
 }
 
 func apiJSON(t *testing.T, to *testOps, path string, v any) {
@@ -745,6 +772,65 @@ func TestNotCounted(t *testing.T) {
 		}
 		if strings.Contains(body, "Prefetch and prerender") {
 			t.Error("the panel counts a day outside the period")
+		}
+	})
+}
+
+// TestSourcesAndEvents reads the seeded dimension rows through the API and the dashboard: the
+// visitors tile, a breakdown, events with their conversion rate, a custom period, and the
+// filter that answers which posts one source sent readers to.
+func TestSourcesAndEvents(t *testing.T) {
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		seed(t, to)
+		var s Summary
+		apiJSON(t, to, "/ops/api/summary?days=7", &s)
+		if s.Visitors != 4+8+12 {
+			t.Errorf("visitors over 7 days = %d, want 24", s.Visitors)
+		}
+		apiJSON(t, to, "/ops/api/summary?from=2026-11-22&to=2026-11-23", &s)
+		if s.Visitors != 8+12 || s.Days != 2 || s.First != "2026-11-22" || s.Last != "2026-11-23" {
+			t.Errorf("custom period summary: %d visitors over %d days (%s to %s), want 20 over 2", s.Visitors, s.Days, s.First, s.Last)
+		}
+		var b breakdownResponse
+		apiJSON(t, to, "/ops/api/breakdown?dim=browser&days=7", &b)
+		if b.Total != 60 || len(b.Rows) != 2 || b.Rows[0] != (breakdownRow{"Firefox", 42, 18}) {
+			t.Errorf("browsers: %+v", b)
+		}
+		apiJSON(t, to, "/ops/api/breakdown?dim=referrer&days=7&type=blog&slug=a&limit=1", &b)
+		if b.Total != 30 || len(b.Rows) != 1 || b.Rows[0] != (breakdownRow{"news.ycombinator.com", 30, 12}) {
+			t.Errorf("blog/a's referrers: %+v", b)
+		}
+		var ev eventsResponse
+		apiJSON(t, to, "/ops/api/events?days=7", &ev)
+		if ev.Visitors != 24 || len(ev.Events) != 1 || ev.Events[0].Name != "resume_download" || ev.Events[0].Count != 12 ||
+			ev.Events[0].Visitors != 6 || ev.Events[0].ConversionPct != 25 {
+			t.Errorf("events: %+v, want 6 of 24 visitors (25%%)", ev)
+		}
+
+		c := client()
+		to.login(t, c, "198.51.100.1", password)
+		_, page := get(t, c, to.url+"/ops/views?days=7", false)
+		for _, want := range []string{`id="kpi-visitors">24<`, `id="referrers"`, `data-dim="browser"`, `id="events-table"`, "25.0%",
+			`href="/ops/views?days=7&amp;dim=referrer&amp;site=example.com&amp;value=news.ycombinator.com"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the dashboard lacks %s", want)
+			}
+		}
+		_, page = get(t, c, to.url+"/ops/views?days=7&dim=referrer&value=news.ycombinator.com", false)
+		start := strings.Index(page, `id="filter-items"`)
+		if start < 0 {
+			t.Fatalf("no filtered items on the filtered dashboard:\n%s", page)
+		}
+		filtered := page[start:]
+		filtered = filtered[:strings.Index(filtered, "</section>")]
+		if !strings.Contains(page, "<b>36</b> views by <b>12</b> visitors") || !strings.Contains(filtered, ">a<") ||
+			!strings.Contains(filtered, "/about") || strings.Index(filtered, ">a<") > strings.Index(filtered, "/about") {
+			t.Errorf("filtered by Hacker News, want 36 views by 12 visitors, blog/a before /about:\n%s", filtered)
+		}
+		for _, bad := range []string{"/ops/views?dim=referrer", "/ops/views?dim=ip&value=x", "/ops/views?from=2026-11-30&to=2026-12-01"} {
+			if resp, _ := get(t, c, to.url+bad, false); resp.StatusCode != 400 {
+				t.Errorf("%s: %d, want 400", bad, resp.StatusCode)
+			}
 		}
 	})
 }

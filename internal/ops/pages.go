@@ -76,8 +76,7 @@ var funcs = template.FuncMap{
 			return "down"
 		}
 	},
-	"ago":   ago,
-	"short": func(date string) string { return strings.TrimPrefix(date[5:], "0") },
+	"ago": ago,
 	"query": func(base string, kv ...any) string {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -90,7 +89,9 @@ var funcs = template.FuncMap{
 		}
 		return base + "?" + v.Encode()
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":      func(a, b int) int { return a + b },
+	"dateTick": dateTick,
+	"add2":     func(a, b float64) float64 { return a + b },
 	// when shows a time as "Nov 24 12:05" (UTC).
 	"when":    func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

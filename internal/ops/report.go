@@ -42,10 +42,13 @@ type Summary struct {
 	Site       string      `json:"site"`
 	Sites      []string    `json:"sites"`
 	Days       int         `json:"days"`
+	First      string      `json:"from,omitempty"` // a custom period's first day
+	Last       string      `json:"to,omitempty"`   // and last day
 	Total      int64       `json:"total"`
 	Unique     int64       `json:"unique"`
 	Visitors   int64       `json:"visitors"` // each visitor once per site and UTC day, over the period
 	Today      int64       `json:"views_today"`
+	Yesterday  int64       `json:"views_yesterday"`
 	Period     int64       `json:"views_period"`
 	Previous   int64       `json:"views_previous_period"`
 	ChangePct  *float64    `json:"change_pct"` // null when the previous period had no views
@@ -95,13 +98,17 @@ func (h *Handler) pickSite(ctx context.Context, site string) (string, []string, 
 	return site, sites, nil
 }
 
-// summary computes the tiles for site over the last days.
-func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, error) {
+// summary computes the tiles for site over the span, and the same number of days before it.
+func (h *Handler) summary(ctx context.Context, site string, sp span) (Summary, error) {
 	site, sites, err := h.pickSite(ctx, site)
 	if err != nil {
 		return Summary{}, err
 	}
+	days := sp.Days()
 	s := Summary{Site: site, Sites: sites, Days: days, GeneratedU: h.cfg.Now().UTC()}
+	if sp.custom() {
+		s.First, s.Last = session.FormatDay(sp.first), session.FormatDay(sp.last)
+	}
 	cur, err := h.cfg.Read.Site(ctx, site)
 	if err != nil {
 		return Summary{}, err
@@ -121,27 +128,38 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 		}
 	}
 
-	points, err := h.siteSeries(ctx, site, 2*days, current)
+	// Every day from the one before the span's twin up to today: the span, the days before it,
+	// and today and yesterday for their tiles.
+	today := h.today()
+	toToday := int(today.Sub(sp.first)/(24*time.Hour)) + 1
+	points, err := h.siteSeries(ctx, site, max(toToday+days, 2), current)
 	if err != nil {
 		return Summary{}, err
 	}
-	s.series = points
-	for i, p := range points {
+	s.series = points[:2*days]
+	for i, p := range s.series {
 		if i < days {
 			s.Previous += p.Total
 		} else {
 			s.Period += p.Total
 		}
 	}
-	s.Today = points[len(points)-1].Total
+	s.Today, s.Yesterday = points[len(points)-1].Total, points[len(points)-2].Total
 	if s.Previous > 0 {
 		pct := float64(s.Period-s.Previous) / float64(s.Previous) * 100
 		s.ChangePct = &pct
 	}
 
-	before, err := h.cfg.Read.SnapshotTotals(ctx, site, h.today().AddDate(0, 0, -days))
+	before, err := h.cfg.Read.SnapshotTotals(ctx, site, sp.first.AddDate(0, 0, -1))
 	if err != nil {
 		return Summary{}, err
+	}
+	if sp.last.Before(today) { // a span that ended: its last day's totals, not today's
+		end, err := h.cfg.Read.SnapshotTotals(ctx, site, sp.last)
+		if err != nil {
+			return Summary{}, err
+		}
+		pages = end.Only(h.cfg.PageTypes)
 	}
 	for typ, t := range pages {
 		if v := t.Total - before[typ].Total; v > 0 {
@@ -156,8 +174,7 @@ func (h *Handler) summary(ctx context.Context, site string, days int) (Summary, 
 	})
 
 	if site != "" {
-		today := h.today()
-		if s.Visitors, err = h.visitors(ctx, site, span{today.AddDate(0, 0, -(days - 1)), today}); err != nil {
+		if s.Visitors, err = h.visitors(ctx, site, sp); err != nil {
 			return Summary{}, err
 		}
 	}

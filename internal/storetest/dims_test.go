@@ -219,15 +219,15 @@ func TestReadModelDimensions(t *testing.T) {
 			t.Errorf("today's Breakdown = %v, want (direct) first", got)
 		}
 		days, err := db.DimDays(ctx, report.DimQuery{Site: "blog.example.com", First: first, Last: last})
-		if err != nil || fmt.Sprint(days) != fmt.Sprint([]report.DimDay{{"2026-11-23", 10, 4}, {"2026-11-24", 6, 3}}) {
+		if err != nil || fmt.Sprint(days) != fmt.Sprint([]report.DimDay{{Date: "2026-11-23", Views: 10, Visitors: 4}, {Date: "2026-11-24", Views: 6, Visitors: 3}}) {
 			t.Errorf("DimDays = %v %v", days, err)
 		}
 		items, err := db.DimItems(ctx, report.OwnerQuery{Site: "blog.example.com", Dim: "referrer", Value: "news.ycombinator.com", First: first, Last: last})
-		if err != nil || fmt.Sprint(items) != fmt.Sprint([]report.OwnerRow{{"blog", "hello", 7, 3}, {"blog", "other", 1, 1}}) {
+		if err != nil || fmt.Sprint(items) != fmt.Sprint([]report.OwnerRow{{Type: "blog", Slug: "hello", Views: 7, Visitors: 3}, {Type: "blog", Slug: "other", Views: 1, Visitors: 1}}) {
 			t.Errorf("DimItems by referrer = %v %v", items, err)
 		}
 		events, err := db.DimItems(ctx, report.OwnerQuery{Site: "blog.example.com", First: first, Last: last, NotTypes: []string{"blog", "page", "home"}})
-		if err != nil || fmt.Sprint(events) != fmt.Sprint([]report.OwnerRow{{"download", "cv.pdf", 3, 2}}) {
+		if err != nil || fmt.Sprint(events) != fmt.Sprint([]report.OwnerRow{{Type: "download", Slug: "cv.pdf", Views: 3, Visitors: 2}}) {
 			t.Errorf("DimItems of events = %v %v", events, err)
 		}
 		if n, err := db.PruneDims(ctx, noon); err != nil || n != 3 {

@@ -34,6 +34,24 @@
     });
   }
 
+  // The "now" tile reads the last 30 minutes from the write model, and again every 30 s.
+  var now = document.getElementById('now');
+  if (now && window.fetch) {
+    var refresh = function () {
+      fetch(now.getAttribute('data-src'), { credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (live) {
+          document.getElementById('kpi-now').textContent = live.views_30m.toLocaleString('en-US');
+          document.getElementById('kpi-now-visitors').textContent =
+            live.visitors_30m.toLocaleString('en-US') + (live.visitors_30m === 1 ? ' visitor' : ' visitors') +
+            (live.pages.length ? ', most on ' + (live.pages[0].slug || '/') : '');
+        })
+        .catch(function () {});
+    };
+    refresh();
+    setInterval(refresh, 30000);
+  }
+
   // Show that a flush is running; the server answers when it is done.
   var flush = document.getElementById('flush-now');
   if (flush) flush.form.addEventListener('submit', function () {

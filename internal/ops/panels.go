@@ -1,0 +1,108 @@
+package ops
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
+)
+
+// dimPanel is one of the dashboard's breakdown tables: a dimension's most viewed values.
+type dimPanel struct {
+	ID, Title, Dim string
+	Rows           []report.DimRow // at most panelRows
+	Total          int64           // views of every value
+}
+
+const panelRows = 10
+
+// Share is a row's part of the panel's views, in percent, for the bar behind it.
+func (p dimPanel) Share(views int64) float64 {
+	if p.Total == 0 {
+		return 0
+	}
+	return round1(float64(views) / float64(p.Total) * 100)
+}
+
+// panelGroup is a card of panels: sources, devices, countries.
+type panelGroup struct {
+	ID, Title string
+	Panels    []dimPanel
+}
+
+// panels reads the breakdowns the dashboard shows: of the site, or of one item.
+func (h *Handler) panels(ctx context.Context, site, typ, slug string, sp span) ([]panelGroup, error) {
+	groups := []panelGroup{
+		{ID: "sources", Title: "Sources", Panels: []dimPanel{
+			{ID: "referrers", Title: "Referrers", Dim: "referrer"},
+			{ID: "utm-sources", Title: "Campaign sources", Dim: "utm_source"},
+			{ID: "utm-mediums", Title: "Campaign media", Dim: "utm_medium"},
+			{ID: "utm-campaigns", Title: "Campaigns", Dim: "utm_campaign"}}},
+		{ID: "devices", Title: "Devices", Panels: []dimPanel{
+			{ID: "browsers", Title: "Browsers", Dim: "browser"},
+			{ID: "browser-versions", Title: "Browser versions", Dim: "browser_version"},
+			{ID: "systems", Title: "Operating systems", Dim: "os"},
+			{ID: "device-classes", Title: "Device", Dim: "device"}}},
+	}
+	if typ != "" { // an item's own page: where its readers came from
+		groups = groups[:1]
+	}
+	if h.cfg.HasCountry && typ == "" {
+		groups = append(groups, panelGroup{ID: "countries", Title: "Countries", Panels: []dimPanel{{ID: "country-list", Title: "Countries", Dim: "country"}}})
+	}
+	for g := range groups {
+		for i := range groups[g].Panels {
+			p := &groups[g].Panels[i]
+			rows, err := h.cfg.Read.Breakdown(ctx, report.DimQuery{Site: site, Type: typ, Slug: slug, Dim: p.Dim, First: sp.first, Last: sp.last})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				p.Total += r.Views
+			}
+			p.Rows = rows[:min(panelRows, len(rows))]
+		}
+	}
+	return groups, nil
+}
+
+// dimFilter narrows the dashboard to the readers with one value of a dimension (?dim=&value=):
+// which posts did Hacker News send readers to?
+type dimFilter struct {
+	Dim, Value      string
+	Views, Visitors int64
+	Items           []report.OwnerRow
+}
+
+const filterItems = 50
+
+// parseFilter reads ?dim= and ?value=; none is no filter.
+func parseFilter(r *http.Request) (dim, value string, err error) {
+	q := r.URL.Query()
+	if q.Get("dim") == "" {
+		return "", "", nil
+	}
+	d, ok := item.ParseDim(q.Get("dim"))
+	if !ok || q.Get("value") == "" {
+		return "", "", jsonhttp.Errorf(jsonhttp.Invalid, "a filter needs a dimension (referrer, utm_source, …) and a value")
+	}
+	return d.String(), q.Get("value"), nil
+}
+
+// filter reads the site's views, visitors and items with dim = value over the span.
+func (h *Handler) filter(ctx context.Context, site, dim, value string, sp span) (*dimFilter, error) {
+	f := &dimFilter{Dim: dim, Value: value}
+	days, err := h.cfg.Read.DimDays(ctx, report.DimQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range days {
+		f.Views += d.Views
+		f.Visitors += d.Visitors
+	}
+	f.Items, err = h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last,
+		Types: h.cfg.PageTypes, Limit: filterItems})
+	return f, err
+}
