@@ -112,6 +112,50 @@ func TestDashboardInBrowser(t *testing.T) {
 		screenshot(t, tab, "dashboard-not-counted")
 	}
 
+	// Readers from Hacker News in Firefox: the "now" tile shows them before any flush, the
+	// panels after it; clicking the source narrows the dashboard to the posts it sent them to.
+	for v := range 3 {
+		app.sendView(t, "https://blog.example.com/blogs/hn-post", "https://news.ycombinator.com/item?id=1", fmt.Sprintf("198.51.100.%d", 80+v), firefoxUA)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(app.URL()+"/ops/views"), poll(`document.getElementById('kpi-now').textContent === '7'`)); err != nil {
+		now, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("now")))
+		t.Errorf("the now tile says %q, want the 7 views of the last 30 minutes: %v", now, err)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.ID("flush-now")),
+		chromedp.WaitVisible(chromedp.ID("flushed")), // the page before had no such note
+		chromedp.ScrollIntoView(chromedp.ID("sources")),
+	); err != nil {
+		t.Fatalf("Flush now: %v", err)
+	}
+	browsers, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("browsers")))
+	if !strings.Contains(browsers, "Firefox") || !strings.Contains(browsers, "Chrome") {
+		t.Errorf("Browsers panel: %q, want Firefox and Chrome", browsers)
+	}
+	screenshot(t, tab, "dashboard-sources")
+	if err := chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS(`#referrers a[data-filter][href*="news.ycombinator.com"]`)),
+		chromedp.WaitVisible(chromedp.ID("filter")),
+	); err != nil {
+		t.Fatalf("filter by Hacker News: %v", err)
+	}
+	filtered, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("filter-items")))
+	note, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("filter")))
+	if !strings.Contains(filtered, "hn-post") || strings.Contains(filtered, "new-post") || !strings.Contains(note, "3 views by 3 visitors") {
+		t.Errorf("filtered by Hacker News: %q / %q, want hn-post's 3 views by 3 visitors alone", note, filtered)
+	}
+	caption, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(".pulse figcaption")))
+	if !strings.Contains(caption, "referrer = news.ycombinator.com") {
+		t.Errorf("the chart of a filtered dashboard is captioned %q", caption)
+	}
+	screenshot(t, tab, "dashboard-filtered")
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("filter-clear")), chromedp.WaitVisible(chromedp.ID("items"))); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('#filter').length`)); n != 0 {
+		t.Error("the filter stayed after Show everyone")
+	}
+
 	// A phone-sized screen in dark mode, for the record.
 	chromedp.Do(tab, chromedp.EmulateViewport(390, 844))
 	chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

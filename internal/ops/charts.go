@@ -25,8 +25,9 @@ type chartPoint struct {
 
 // chartTick is a labelled place on an axis.
 type chartTick struct {
-	X, Y  float64
-	Label string
+	X, Y   float64
+	Label  string
+	Anchor string // of the label's text: start, middle or end
 }
 
 type lineChart struct {
@@ -42,11 +43,16 @@ type lineChart struct {
 	XTicks      []chartTick // a few dates, the first and the last among them
 	Right       int         // x of the plot's right edge, for the grid lines
 	Today       bool        // the last day is today, counted so far
+	Second      string      // what the second line counts: "unique" views, or "visitors"
 }
 
 // newLineChart draws views per day, total and unique, scaled to the highest day.
-func newLineChart(points []Point) lineChart {
-	c := lineChart{W: chartW, H: chartH}
+func newLineChart(points []Point) lineChart { return drawLines(points, "unique") }
+
+// drawLines draws views per day and a second count per day (unique views, or visitors) named
+// second.
+func drawLines(points []Point, second string) lineChart {
+	c := lineChart{W: chartW, H: chartH, Second: second}
 	if len(points) == 0 {
 		c.Empty = true
 		return c
@@ -70,7 +76,7 @@ func newLineChart(points []Point) lineChart {
 	c.Right = chartW - chartPad
 	for _, v := range []int64{0, c.Max / 2, c.Max} {
 		if v == 0 || v != c.Max/2 || c.Max >= 2 { // no "0, 0, 1" on a quiet chart
-			c.YTicks = append(c.YTicks, chartTick{X: chartLeft - 6, Y: y(v), Label: formatNumber(v)})
+			c.YTicks = append(c.YTicks, chartTick{X: chartLeft - 6, Y: y(v), Label: formatNumber(v), Anchor: "end"})
 		}
 	}
 	step := max(1, (len(points)+maxDateTicks-2)/(maxDateTicks-1))
@@ -78,10 +84,14 @@ func newLineChart(points []Point) lineChart {
 		if len(points)-1-i < step && i != 0 {
 			continue // too close to the last date, which comes next
 		}
-		c.XTicks = append(c.XTicks, chartTick{X: x(i), Y: chartH - 6, Label: dateTick(points[i].Date)})
+		anchor := "middle"
+		if i == 0 && len(points) > 1 {
+			anchor = "start"
+		}
+		c.XTicks = append(c.XTicks, chartTick{X: x(i), Y: chartH - 6, Label: dateTick(points[i].Date), Anchor: anchor})
 	}
 	if last := len(points) - 1; last > 0 {
-		c.XTicks = append(c.XTicks, chartTick{X: x(last), Y: chartH - 6, Label: dateTick(points[last].Date)})
+		c.XTicks = append(c.XTicks, chartTick{X: x(last), Y: chartH - 6, Label: dateTick(points[last].Date), Anchor: "end"})
 	}
 	var total, unique strings.Builder
 	for i, p := range points {
@@ -91,7 +101,7 @@ func newLineChart(points []Point) lineChart {
 		}
 		fmt.Fprintf(&total, "%s%g %g ", cmd, x(i), y(p.Total))
 		fmt.Fprintf(&unique, "%s%g %g ", cmd, x(i), y(p.Unique))
-		label := fmt.Sprintf("%s: %s views, %s unique", p.Date, formatNumber(p.Total), formatNumber(p.Unique))
+		label := fmt.Sprintf("%s: %s views, %s %s", p.Date, formatNumber(p.Total), formatNumber(p.Unique), second)
 		if p.Partial {
 			label += " (today so far)"
 		}

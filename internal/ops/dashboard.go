@@ -159,6 +159,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 			if data.Filter, err = h.filter(r.Context(), site, v.Dim, v.Value, sp); err != nil {
 				return err
 			}
+			data.Chart = drawLines(data.Filter.Days, "visitors")
 		}
 	}
 	h.pages.render(w, http.StatusOK, "views.html", data)

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
@@ -74,6 +75,7 @@ type dimFilter struct {
 	Dim, Value      string
 	Views, Visitors int64
 	Items           []report.OwnerRow
+	Days            []Point // views (Total) and visitors (Unique) per day of the span
 }
 
 const filterItems = 50
@@ -98,9 +100,16 @@ func (h *Handler) filter(ctx context.Context, site, dim, value string, sp span) 
 	if err != nil {
 		return nil, err
 	}
+	byDate := map[string]report.DimDay{}
 	for _, d := range days {
 		f.Views += d.Views
 		f.Visitors += d.Visitors
+		byDate[d.Date] = d
+	}
+	today := h.today()
+	for d := sp.first; !d.After(sp.last); d = d.AddDate(0, 0, 1) {
+		date := d.Format(time.DateOnly)
+		f.Days = append(f.Days, Point{Date: date, Total: byDate[date].Views, Unique: byDate[date].Visitors, Partial: d.Equal(today)})
 	}
 	f.Items, err = h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last,
 		Types: h.cfg.PageTypes, Limit: filterItems})
