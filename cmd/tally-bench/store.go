@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,10 +11,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 )
 
@@ -101,6 +105,36 @@ func (s *stores) fill(ctx context.Context, n, views int) error {
 	return nil
 }
 
+// fillViews records one page view of each of n items, from a visitor each, with the
+// dimensions of a real view (a referrer among 50 hosts, a campaign on one view in ten, browser,
+// OS, device, country): what a day of a busy site leaves for the flush. Views go through Record
+// from many goroutines, so they group-commit as beacons do.
+func (s *stores) fillViews(ctx context.Context, n int) error {
+	browsers := []string{"Chrome", "Firefox", "Safari", "Edge"}
+	systems := []string{"Windows", "macOS", "Linux", "iOS", "Android"}
+	devices := []string{"desktop", "phone", "tablet"}
+	countries := []string{"US", "DE", "GB", "FR", "IN", "BR", "JP", "CA"}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	for i := range n {
+		g.Go(func() error {
+			var d item.Dims
+			d[item.DimReferrer] = fmt.Sprintf("ref-%d.example.org", i%50)
+			if i%10 == 0 {
+				d[item.DimUTMSource], d[item.DimUTMCampaign] = "newsletter", fmt.Sprintf("week-%d", i%20)
+			}
+			d[item.DimBrowser] = browsers[i%len(browsers)]
+			d[item.DimBrowserVersion] = fmt.Sprintf("%s %d", d[item.DimBrowser], 120+i%12)
+			d[item.DimOS], d[item.DimDevice] = systems[i%len(systems)], devices[i%len(devices)]
+			d[item.DimCountry] = countries[i%len(countries)]
+			var sid session.ID
+			binary.BigEndian.PutUint64(sid[:], uint64(i))
+			return s.write.Record(ctx, item.View{Item: benchItem(i), Session: sid, Page: true, Dims: d})
+		})
+	}
+	return g.Wait()
+}
+
 func benchItem(i int) item.Item {
 	return item.Item{Site: "bench.example.com", Type: "blog", Slug: fmt.Sprintf("post-%07d", i)}
 }
@@ -139,6 +173,20 @@ func fewAmongMany(ctx context.Context, readStore string, few, total int) (time.D
 	return s.timeFlush(ctx, few)
 }
 
+// flushWithDims times the flush of o.flushN items that each had a page view with dimensions:
+// the items, and their dimension rows and the site's.
+func flushWithDims(ctx context.Context, o options) (time.Duration, error) {
+	s, err := openStores(ctx, o.readStore)
+	if err != nil {
+		return 0, err
+	}
+	defer s.close()
+	if err := s.fillViews(ctx, o.flushN); err != nil {
+		return 0, err
+	}
+	return s.timeFlush(ctx, o.flushN)
+}
+
 func storeBench(ctx context.Context, o options) error {
 	readModel := "SQLite"
 	if datadir.IsPostgres(o.readStore) {
@@ -158,6 +206,10 @@ func storeBench(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Printf("  flush of %d dirty items into %-10s       %8s\n", o.flushN, readModel, d.Round(time.Millisecond))
+	if d, err = flushWithDims(ctx, o); err != nil {
+		return err
+	}
+	fmt.Printf("  flush of %d dirty items with dimensions        %8s\n", o.flushN, d.Round(time.Millisecond))
 	start := time.Now()
 	n, err := s.snap.Run(ctx, time.Now())
 	if err != nil {

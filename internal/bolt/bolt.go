@@ -82,6 +82,9 @@ type Options struct {
 	OnCommit func(requests int, d time.Duration)
 	// SweepEvery is how often expired dedup windows leave memory and disk; default 1 minute.
 	SweepEvery time.Duration
+	// FoldEvery is how often logged dimension changes are folded into their rows (and always
+	// before a flush reads them); default 1 second.
+	FoldEvery time.Duration
 	// OnSweep, if set, hears how many dedup windows are still open after each sweep. It runs on
 	// the writer goroutine and must be quick.
 	OnSweep func(open int)
@@ -105,6 +108,7 @@ type Store struct {
 	reqs       chan *request
 	onCommit   func(int, time.Duration)
 	sweepEvery time.Duration
+	foldEvery  time.Duration
 	onSweep    func(int)
 	quit       chan struct{}
 	done       chan struct{}
@@ -123,6 +127,10 @@ type Store struct {
 	caps        map[uint64]int // views per (session, item) this minute, for View.Cap
 	capMinute   int64
 	dims        dimState
+	unfolded    map[foldKey][2]int64 // logged row changes not yet in the rows (see dims.go)
+	// unfoldedVisitors are the logged visitors' hashes not yet in the visitors bucket, by day.
+	unfoldedVisitors map[uint32][]byte
+	dimBatch         dimBatch // the batch's dimension changes, reused batch after batch
 }
 
 // Open opens or creates the write model at path and starts its writer.
@@ -144,6 +152,9 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = time.Minute
+	}
+	if opts.FoldEvery <= 0 {
+		opts.FoldEvery = time.Second
 	}
 	if opts.MaxSites <= 0 {
 		opts.MaxSites = DefaultMaxSites
@@ -180,6 +191,7 @@ func Open(path string, opts Options) (*Store, error) {
 		log:        opts.Logger,
 		reqs:       make(chan *request),
 		sweepEvery: opts.SweepEvery,
+		foldEvery:  opts.FoldEvery,
 		onSweep:    opts.OnSweep,
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -187,11 +199,13 @@ func Open(path string, opts Options) (*Store, error) {
 		onCommit:   opts.OnCommit,
 		dedup:      make(map[uint64]int64),
 		maxSites:   opts.MaxSites, maxItems: opts.MaxItemsPerSite, maxDedup: opts.MaxDedupWindows,
-		maxValues:   opts.MaxDimValues,
-		onRefused:   opts.OnRefused,
-		siteItems:   map[string]int{},
-		refusedOnce: map[string]bool{},
-		caps:        map[uint64]int{},
+		maxValues:        opts.MaxDimValues,
+		onRefused:        opts.OnRefused,
+		siteItems:        map[string]int{},
+		refusedOnce:      map[string]bool{},
+		caps:             map[uint64]int{},
+		unfolded:         map[foldKey][2]int64{},
+		unfoldedVisitors: map[uint32][]byte{},
 	}
 	if err := s.init(); err != nil {
 		db.Close()
@@ -205,7 +219,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites, bucketDims, bucketDimsDirty, bucketVisitors} {
+		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites, bucketDims, bucketDimsDirty, bucketVisitors, bucketDimsLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)
 			}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/tallyhq/tally/internal/item"
 )
 
 // What visitors choose (paths, and with --sites empty, hosts) must not make the write model grow
@@ -70,9 +72,11 @@ func (s *Store) admitItem(b *batch, key []byte) bool {
 	switch {
 	case !known && !staged && len(s.siteItems)+b.newSites >= s.maxSites:
 		s.refuse(RefusedSite)
+		b.refused[string(key)], b.refused[string(item.SiteOwner(site).Key())] = true, true
 		return false
 	case n >= s.maxItems:
 		s.refuse(RefusedItem)
+		b.refused[string(key)] = true
 		return false
 	}
 	if !known && !staged {

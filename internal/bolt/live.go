@@ -23,14 +23,15 @@ type live struct {
 
 type liveMinute struct {
 	minute   int64
-	items    map[string]int64
+	items    map[item.Item]int64
 	visitors map[uint64]struct{}
 }
 
 // liveView is one recorded page view, as the live counts need it.
 type liveView struct {
-	site, item string
-	visitor    uint64
+	site    string
+	item    item.Item
+	visitor uint64
 }
 
 func (l *live) add(now time.Time, views []liveView) {
@@ -51,7 +52,7 @@ func (l *live) add(now time.Time, views []liveView) {
 		}
 		lm := &ring[m%liveMinutes]
 		if lm.minute != m {
-			*lm = liveMinute{minute: m, items: map[string]int64{}, visitors: map[uint64]struct{}{}}
+			*lm = liveMinute{minute: m, items: map[item.Item]int64{}, visitors: map[uint64]struct{}{}}
 		}
 		if _, ok := lm.items[v.item]; ok || len(lm.items) < maxLivePerMinute {
 			lm.items[v.item]++
@@ -72,7 +73,7 @@ func (s *Store) Realtime(ctx context.Context, site string) (item.Live, error) {
 	if ring == nil {
 		return out, ctx.Err()
 	}
-	pages := map[string]int64{}
+	pages := map[item.Item]int64{}
 	visitors := map[uint64]struct{}{}
 	for i := range ring {
 		lm := &ring[i]
@@ -88,11 +89,7 @@ func (s *Store) Realtime(ctx context.Context, site string) (item.Live, error) {
 		}
 	}
 	out.Visitors = int64(len(visitors))
-	for k, n := range pages {
-		it, err := item.ParseKey([]byte(k))
-		if err != nil {
-			continue
-		}
+	for it, n := range pages {
 		out.Pages = append(out.Pages, item.LivePage{Item: it, Views: n})
 	}
 	item.SortLive(out.Pages)

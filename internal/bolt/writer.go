@@ -18,6 +18,7 @@ const (
 	kindView kind = iota
 	kindLike
 	kindSeed
+	kindFold // apply the logged dimension changes (see dims.go)
 )
 
 // request is one unit of work for the writer goroutine.
@@ -108,27 +109,50 @@ func (s *Store) run() {
 	defer close(s.done)
 	sweep := time.NewTicker(s.sweepEvery)
 	defer sweep.Stop()
+	fold := time.NewTicker(s.foldEvery)
+	defer fold.Stop()
 	batch := make([]*request, 0, s.maxBatch)
 	for {
 		select {
 		case r := <-s.reqs:
+			if r.kind == kindFold {
+				r.done <- s.fold()
+				continue
+			}
 			batch = append(batch[:0], r)
+			var foldReq *request
 		gather:
 			for len(batch) < s.maxBatch {
 				select {
 				case r := <-s.reqs:
+					if r.kind == kindFold { // after the views already gathered
+						foldReq = r
+						break gather
+					}
 					batch = append(batch, r)
 				default:
 					break gather
 				}
 			}
 			start := time.Now()
-			err := s.commit(batch)
+			b, err := s.commit(batch)
 			if s.onCommit != nil {
 				s.onCommit(len(batch), time.Since(start))
 			}
 			for _, r := range batch {
 				r.done <- err
+			}
+			if err == nil {
+				// After the answers: the clients' next views queue up meanwhile, and what
+				// follows only feeds the next fold.
+				s.keepRows(b)
+			}
+			if foldReq != nil {
+				foldReq.done <- s.fold()
+			}
+		case <-fold.C:
+			if err := s.fold(); err != nil {
+				s.log.Error("fold dimension rows; the log keeps them for the next try", "err", err)
 			}
 		case <-sweep.C:
 			s.sweep()
@@ -163,7 +187,8 @@ type batch struct {
 	version  uint64         // this batch's mark: items it changes carry it until the next change
 	newItems map[string]int // site → items this batch creates
 	newSites int
-	dims     dimBatch
+	refused  map[string]bool // keys of the items (and sites) a bound kept this batch from creating
+	dims     *dimBatch       // the Store's, reused
 }
 
 func (b *batch) delta(key []byte) *delta {
@@ -177,7 +202,7 @@ func (b *batch) delta(key []byte) *delta {
 
 // commit applies a batch of requests in one transaction. Dedup decisions are staged and reach
 // the in-memory index only after the commit succeeded, so a failed batch leaves no trace.
-func (s *Store) commit(reqs []*request) error {
+func (s *Store) commit(reqs []*request) (*batch, error) {
 	now := s.now()
 	b := &batch{
 		store:    s,
@@ -189,8 +214,10 @@ func (s *Store) commit(reqs []*request) error {
 		pending:  make(map[uint64]int64, len(reqs)),
 		nowMs:    now.UnixMilli(),
 		expMs:    now.Add(s.window).UnixMilli(),
-		dims:     newDimBatch(),
+		dims:     &s.dimBatch,
+		refused:  map[string]bool{},
 	}
+	b.dims.reset()
 	if b.day != s.dims.day {
 		s.dims.reset(b.day) // a new UTC day: everyone is a new visitor again
 	}
@@ -238,7 +265,7 @@ func (s *Store) commit(reqs []*request) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record: %w", err)
+		return nil, fmt.Errorf("record: %w", err)
 	}
 	for h, exp := range b.pending {
 		s.dedup[h] = exp
@@ -248,7 +275,7 @@ func (s *Store) commit(reqs []*request) error {
 	}
 	s.keepDims(b)
 	s.lastDay = b.day
-	return nil
+	return b, nil
 }
 
 // applyView decides whether a view is unique from the open dedup windows, then counts it.
@@ -273,7 +300,7 @@ func (s *Store) applyView(b *batch, r *request) {
 	if unique {
 		dl.unique++
 	}
-	s.applyDims(b, r.view)
+	s.applyDims(b, r.view, key, unique)
 }
 
 // applyLike moves the visitor's likes of the item today within [0, cap], and, with a budget,

@@ -63,16 +63,18 @@ func (e *Extractor) Close() error {
 func (e *Extractor) Dims(ref string, page *url.URL, ua string, ip netip.Addr) item.Dims {
 	var d item.Dims
 	d[item.DimReferrer] = ref
-	q := page.Query()
-	d[item.DimUTMSource] = campaignValue(q.Get("utm_source"))
-	if d[item.DimUTMSource] == "" {
-		d[item.DimUTMSource] = campaignValue(q.Get("ref"))
+	if page.RawQuery != "" { // most views have no query at all
+		q := campaignParams(page.RawQuery)
+		d[item.DimUTMSource] = campaignValue(q["utm_source"])
+		if d[item.DimUTMSource] == "" {
+			d[item.DimUTMSource] = campaignValue(q["ref"])
+		}
+		if d[item.DimUTMSource] == "" {
+			d[item.DimUTMSource] = campaignValue(q["source"])
+		}
+		d[item.DimUTMMedium] = campaignValue(q["utm_medium"])
+		d[item.DimUTMCampaign] = campaignValue(q["utm_campaign"])
 	}
-	if d[item.DimUTMSource] == "" {
-		d[item.DimUTMSource] = campaignValue(q.Get("source"))
-	}
-	d[item.DimUTMMedium] = campaignValue(q.Get("utm_medium"))
-	d[item.DimUTMCampaign] = campaignValue(q.Get("utm_campaign"))
 	a := e.agent(ua)
 	d[item.DimBrowser], d[item.DimOS], d[item.DimDevice] = a.browser, a.os, a.device
 	d[item.DimBrowserVersion] = a.browser
@@ -195,6 +197,32 @@ func isDigits(s string) bool {
 	return true
 }
 
+// campaignParams reads the campaign parameters of a query string, the first of each name, as
+// url.Values.Get would, without building a map of every parameter.
+func campaignParams(raw string) map[string]string {
+	var out map[string]string
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "utm_source", "utm_medium", "utm_campaign", "ref", "source":
+		default:
+			continue
+		}
+		if _, seen := out[k]; seen {
+			continue
+		}
+		if v, err := url.QueryUnescape(v); err == nil {
+			if out == nil {
+				out = make(map[string]string, 2)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // maxCampaignLength bounds a campaign value; longer ones are not campaigns anyone typed.
 const maxCampaignLength = 100
 
@@ -213,6 +241,29 @@ func campaignValue(s string) string {
 	return s
 }
 
+// plainHost returns the host of an http(s) URL as browsers send referrers, without parsing the
+// rest (every beacon has a referrer); ok is false for anything it does not take apart by hand.
+func plainHost(ref string) (host string, ok bool) {
+	rest, ok := strings.CutPrefix(ref, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(ref, "http://"); !ok {
+			return "", false
+		}
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':') {
+			return "", false
+		}
+	}
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i] // the port
+	}
+	return rest, true
+}
+
 // maxReferrerLength bounds the referrer read; a longer one is not a link anyone followed.
 const maxReferrerLength = 2048
 
@@ -224,11 +275,15 @@ func Referrer(ref, site string) (host string, spam bool) {
 	if ref == "" || len(ref) > maxReferrerLength || !utf8.ValidString(ref) {
 		return item.Direct, false
 	}
-	u, err := url.Parse(ref)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
-		return item.Direct, false
+	host, ok := plainHost(ref)
+	if !ok { // the general parser, for user info, IPv6 literals, escapes, odd schemes
+		u, err := url.Parse(ref)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+			return item.Direct, false
+		}
+		host = u.Hostname()
 	}
-	h := item.NormalizeSite(u.Hostname())
+	h := item.NormalizeSite(host)
 	if h == "" || !item.ValidHost(h) {
 		return item.Direct, false
 	}

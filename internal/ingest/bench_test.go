@@ -30,7 +30,7 @@ func BenchmarkView(b *testing.B) {
 	h.Register(mux)
 	bodies := make([][]byte, 1000)
 	for i := range bodies {
-		bodies[i] = []byte(fmt.Sprintf(`{"url":"https://blog.example.com/blogs/post-%d"}`, i))
+		bodies[i] = []byte(fmt.Sprintf(`{"url":"https://blog.example.com/blogs/post-%d","referrer":"https://news.example.org/item?id=%d"}`, i, i))
 	}
 	var n atomic.Int64
 	b.ReportAllocs()
@@ -53,7 +53,8 @@ func BenchmarkView(b *testing.B) {
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "views/s")
 }
 
-// BenchmarkCountable is the per-view work without the write: classification and session id.
+// BenchmarkCountable is the per-view work without the write: classification, session id and
+// the view's dimensions.
 func BenchmarkCountable(b *testing.B) {
 	rules, _ := classify.NewRules(nil, nil)
 	ips, _ := clientip.ParseTrusted("")
@@ -62,10 +63,11 @@ func BenchmarkCountable(b *testing.B) {
 	r := httptest.NewRequest("POST", "/api/view", nil)
 	r.RemoteAddr = "203.0.113.9:1234"
 	r.Header.Set("User-Agent", browserUA)
-	u, _ := parsePageURL("https://blog.example.com/blogs/hello")
+	u, _ := parsePageURL("https://blog.example.com/blogs/hello?utm_source=newsletter")
 	b.ReportAllocs()
 	for b.Loop() {
 		v := h.visitorOf(r)
+		v.referrer = "https://news.example.org/item?id=1"
 		if _, reason := h.countable(&v, u, nil); reason != classify.Countable {
 			b.Fatal(reason)
 		}

@@ -38,6 +38,10 @@ func (d Dim) String() string {
 	return dimNames[d]
 }
 
+// Source reports whether d says where a reader came from (referrer, campaign): the dimensions
+// kept per item as well as per site.
+func (d Dim) Source() bool { return d >= DimReferrer && d <= DimUTMCampaign }
+
 // ParseDim returns the dimension named s; DimTotal is not one a caller can ask for by name.
 func ParseDim(s string) (Dim, bool) {
 	for d := DimReferrer; d < NumDims; d++ {

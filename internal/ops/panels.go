@@ -73,6 +73,7 @@ func (h *Handler) panels(ctx context.Context, site, typ, slug string, sp span) (
 // which posts did Hacker News send readers to?
 type dimFilter struct {
 	Dim, Value      string
+	Source          bool // a referrer or campaign: kept per page too, so Items can be listed
 	Views, Visitors int64
 	Items           []report.OwnerRow
 	Days            []Point // views (Total) and visitors (Unique) per day of the span
@@ -95,7 +96,8 @@ func parseFilter(r *http.Request) (dim, value string, err error) {
 
 // filter reads the site's views, visitors and items with dim = value over the span.
 func (h *Handler) filter(ctx context.Context, site, dim, value string, sp span) (*dimFilter, error) {
-	f := &dimFilter{Dim: dim, Value: value}
+	d, _ := item.ParseDim(dim)
+	f := &dimFilter{Dim: dim, Value: value, Source: d.Source()}
 	days, err := h.cfg.Read.DimDays(ctx, report.DimQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last})
 	if err != nil {
 		return nil, err
@@ -111,7 +113,9 @@ func (h *Handler) filter(ctx context.Context, site, dim, value string, sp span) 
 		date := d.Format(time.DateOnly)
 		f.Days = append(f.Days, Point{Date: date, Total: byDate[date].Views, Unique: byDate[date].Visitors, Partial: d.Equal(today)})
 	}
-	f.Items, err = h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last,
-		Types: h.cfg.PageTypes, Limit: filterItems})
+	if f.Source {
+		f.Items, err = h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, Dim: dim, Value: value, First: sp.first, Last: sp.last,
+			Types: h.cfg.PageTypes, Limit: filterItems})
+	}
 	return f, err
 }

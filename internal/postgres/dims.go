@@ -31,7 +31,7 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 		SELECT s, t, g, d::date, m, v, n, u
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])
 		  AS x(s, t, g, d, m, v, n, u)
-		ON CONFLICT (site, type, slug, dim, date, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`,
+		ON CONFLICT (site, dim, value, date, type, slug) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`,
 		sites, types, slugs, days, dims, values, views, visitors)
 	if err != nil {
 		return fmt.Errorf("upsert dimension_daily: %w", err)

@@ -83,11 +83,11 @@ local function owner(hkey, member)
 	redis.call('ZADD', KEYS[13], 0, dayKey .. ':' .. member)
 	redis.call('SADD', KEYS[14], member)
 end
-local itemNew = newVisitor(ARGV[9])
-add(KEYS[11], 0, '', itemNew)
-owner(KEYS[11], ARGV[1])
-if page then
-	local siteNew = newVisitor(ARGV[10])
+if not page then -- a client event: its own totals, its visitors once a day, for the events panel
+	add(KEYS[11], 0, '', newVisitor(ARGV[9]))
+	owner(KEYS[11], ARGV[1])
+else
+	local siteNew, itemRows = newVisitor(ARGV[10]), false
 	add(KEYS[12], 0, '', siteNew)
 	for i = 1, 9 do
 		local value = ARGV[13 + i]
@@ -102,10 +102,14 @@ if page then
 				end
 			end
 			add(KEYS[12], i, value, siteNew)
-			if i ~= 6 then add(KEYS[11], i, value, itemNew) end
+			if i <= 4 then -- sources are kept per item too, a unique view being a visitor
+				add(KEYS[11], i, value, unique)
+				itemRows = true
+			end
 		end
 	end
 	owner(KEYS[12], siteMember)
+	if itemRows then owner(KEYS[11], ARGV[1]) end
 	redis.call('ZINCRBY', KEYS[16], 1, ARGV[1])
 	redis.call('PEXPIRE', KEYS[16], liveTTL)
 	redis.call('PFADD', KEYS[17], ARGV[10])

@@ -17,7 +17,7 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		return inGroups(ctx, tx, len(rows), 8,
 			`/* flush */ INSERT INTO dimension_daily (site, type, slug, date, dim, value, views, visitors)`,
-			`ON CONFLICT (site, type, slug, dim, date, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`,
+			`ON CONFLICT (site, dim, value, date, type, slug) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`,
 			func(dst []any, i int) []any {
 				r := rows[i]
 				return append(dst, r.Owner.Site, r.Owner.Type, r.Owner.Slug, r.Day, r.Dim.String(), r.Value, r.Views, r.Visitors)

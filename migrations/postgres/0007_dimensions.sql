@@ -3,6 +3,7 @@
 -- browser_version, os, device, country). The owner is an item, or a whole site (type and slug
 -- ''). dim '' (value '') holds the owner's own views and visitors of the day. Visitors choose
 -- the values, so the write model caps their number per site, dimension and day ('(other)').
+-- Items keep their sources only (referrer and campaign), and client events their totals.
 -- Cumulative per day and overwritten by the flush, like view_counts.
 CREATE TABLE dimension_daily (
     site     TEXT COLLATE "C" NOT NULL,
@@ -13,7 +14,7 @@ CREATE TABLE dimension_daily (
     value    TEXT COLLATE "C" NOT NULL,
     views    BIGINT           NOT NULL DEFAULT 0,
     visitors BIGINT           NOT NULL DEFAULT 0,
-    PRIMARY KEY (site, type, slug, dim, date, value)
+    -- One key serves every read: a dimension's values (site, dim), one value's days (…, value,
+    -- date) and the posts it sent readers to (…, type, slug).
+    PRIMARY KEY (site, dim, value, date, type, slug)
 );
--- "Which posts did this source send readers to?" reads by value across items.
-CREATE INDEX dimension_daily_value ON dimension_daily (site, dim, value, date);
