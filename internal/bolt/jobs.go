@@ -163,9 +163,26 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		dirty := tx.Bucket(bucketDirty)
-		return tx.Bucket(bucketItems).ForEach(func(k, _ []byte) error {
+		if err := tx.Bucket(bucketItems).ForEach(func(k, _ []byte) error {
 			n++
 			return dirty.Put(append([]byte(nil), k...), nil)
+		}); err != nil {
+			return err
+		}
+		// The dimension rows still held (today's and yesterday's) go to the new read model too;
+		// a changed mark makes a flush already reading them copy them again.
+		dimsDirty := tx.Bucket(bucketDimsDirty)
+		mark, err := tx.Bucket(bucketDirty).NextSequence()
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDims).ForEach(func(k, _ []byte) error {
+			d, owner, _, _, err := parseDimKey(k)
+			if err != nil {
+				return err
+			}
+			pair := append(binary.BigEndian.AppendUint32(nil, d), owner.Key()...)
+			return dimsDirty.Put(pair, binary.BigEndian.AppendUint64(nil, mark))
 		})
 	})
 	if err != nil {

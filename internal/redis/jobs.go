@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,26 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 	n, err := s.rdb.ZUnionStore(ctx, s.p+"dirty", &goredis.ZStore{Keys: []string{s.p + "dirty", s.p + "items"}}).Result()
 	if err != nil {
 		return 0, fmt.Errorf("mark all dirty in %s: %w", s.where, err)
+	}
+	// The dimension rows still held (today's and yesterday's) go to the new read model too.
+	days, err := s.rdb.SMembers(ctx, s.p+"ddays").Result()
+	if err != nil {
+		return 0, fmt.Errorf("mark all dirty in %s: %w", s.where, err)
+	}
+	for _, d := range days {
+		owners, err := s.rdb.SMembers(ctx, s.p+"dmo:"+d).Result()
+		if err != nil {
+			return 0, fmt.Errorf("mark all dirty in %s: %w", s.where, err)
+		}
+		for chunk := range slices.Chunk(owners, 500) {
+			members := make([]goredis.Z, len(chunk))
+			for i, o := range chunk {
+				members[i] = goredis.Z{Member: d + ":" + o}
+			}
+			if err := s.rdb.ZAdd(ctx, s.p+"ddirty", members...).Err(); err != nil {
+				return 0, fmt.Errorf("mark all dirty in %s: %w", s.where, err)
+			}
+		}
 	}
 	return int(n), nil
 }

@@ -97,12 +97,23 @@ func TestWriteModelDimensions(t *testing.T) {
 
 		// Flushed pairs are clean until a view changes them again; a new day makes everyone a
 		// new visitor.
-		_, changes := dimRows(t, w)
-		if err := w.CleanDims(ctx, changes); err != nil {
+		_, flushed := dimRows(t, w)
+		if err := w.CleanDims(ctx, flushed); err != nil {
 			t.Fatal(err)
 		}
 		if rows, _ := dimRows(t, w); len(rows) != 0 {
 			t.Errorf("after CleanDims: %v", rows)
+		}
+		// Rebuilding a read model marks everything the write model holds, rows included.
+		if _, err := w.MarkAllDirty(ctx); err != nil {
+			t.Fatal(err)
+		}
+		again, changes := dimRows(t, w)
+		if len(again) != 10 {
+			t.Errorf("after MarkAllDirty: %d rows, want the 10 held", len(again))
+		}
+		if err := w.CleanDims(ctx, changes); err != nil {
+			t.Fatal(err)
 		}
 		tomorrow := noon.Add(24 * time.Hour)
 		clk.Set(tomorrow)
