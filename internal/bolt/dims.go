@@ -585,16 +585,6 @@ func (s *Store) PruneDims(ctx context.Context) error {
 	return nil
 }
 
-// DimsDirtyLen returns how many (owner, day) pairs wait for the next flush.
-func (s *Store) DimsDirtyLen(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(bucketDimsDirty).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
 func decodeMark(v []byte) uint64 {
 	if len(v) != 8 {
 		return 0

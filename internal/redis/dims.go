@@ -123,12 +123,13 @@ func parsePair(p string) (item.DimChange, error) {
 
 // CleanDims clears the marks of flushed (owner, day) pairs that no write changed since.
 func (s *Store) CleanDims(ctx context.Context, flushed []item.DimChange) error {
-	args := make([]any, 0, 3*len(flushed))
+	args := make([]any, 0, 1+3*len(flushed))
+	args = append(args, "_m")
 	for _, ch := range flushed {
 		p := s.pairOf(ch)
 		args = append(args, s.p+"dm:"+p, p, strconv.FormatUint(ch.Mark, 10))
 	}
-	if err := cleanDimsScript.Run(ctx, s.rdb, []string{s.p + "ddirty"}, args...).Err(); err != nil && !errors.Is(err, goredis.Nil) {
+	if err := cleanScript.Run(ctx, s.rdb, []string{s.p + "ddirty"}, args...).Err(); err != nil && !errors.Is(err, goredis.Nil) {
 		return fmt.Errorf("clear changed dimensions in %s: %w", s.where, err)
 	}
 	return nil

@@ -72,7 +72,8 @@ func (s *Store) Dirty(ctx context.Context, from item.Item, limit int) ([]item.Ch
 // Clean clears the dirty marks of flushed items, except where the item changed since it was
 // read: that one stays dirty for the next flush.
 func (s *Store) Clean(ctx context.Context, flushed []item.Change) error {
-	args := make([]any, 0, 3*len(flushed))
+	args := make([]any, 0, 1+3*len(flushed))
+	args = append(args, "v")
 	for _, ch := range flushed {
 		m := string(ch.Item.Key())
 		args = append(args, s.p+"i:"+m, m, strconv.FormatUint(ch.Mark, 10))

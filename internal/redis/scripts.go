@@ -119,17 +119,6 @@ redis.call('PEXPIRE', KEYS[10], dayTTL)
 redis.call('SADD', KEYS[15], dayKey)
 `
 
-// cleanDimsScript clears (day, owner) marks whose rows have not changed since they were read.
-// KEYS[1] is the set of pairs to flush; ARGV holds triples of dimension hash key, pair, mark.
-var cleanDimsScript = goredis.NewScript(`
-for i = 1, #ARGV, 3 do
-	if redis.call('HGET', ARGV[i], '_m') == ARGV[i + 2] then
-		redis.call('ZREM', KEYS[1], ARGV[i + 1])
-	end
-end
-return 0
-`)
-
 // likeScript applies a visitor's press within the visitor's cap and the address block's budget
 // for the item and UTC day. KEYS[7] holds the visitor's likes of the day, KEYS[8] the block's.
 // ARGV: item key, day, delta, cap, budget (0: none), ttl ms of the day's counters.
@@ -176,11 +165,12 @@ end
 return {ov, ol}
 `)
 
-// cleanScript clears dirty marks whose item has not changed since it was read. KEYS[1] is the
-// dirty set; ARGV holds pairs of item hash key, item key, mark.
+// cleanScript clears the dirty marks of what has not changed since it was read: items (whose
+// hashes hold their mark in field v) or (day, owner) pairs of dimension rows (field _m).
+// KEYS[1] is the dirty set; ARGV[1] the field; then triples of hash key, member, mark.
 var cleanScript = goredis.NewScript(`
-for i = 1, #ARGV, 3 do
-	if redis.call('HGET', ARGV[i], 'v') == ARGV[i + 2] then
+for i = 2, #ARGV, 3 do
+	if redis.call('HGET', ARGV[i], ARGV[1]) == ARGV[i + 2] then
 		redis.call('ZREM', KEYS[1], ARGV[i + 1])
 	end
 end

@@ -184,3 +184,36 @@ func TestClockJumpsDoNotCorruptTheSeries(t *testing.T) {
 		t.Errorf("daily = %s, want %s (cumulative, never decreasing, no view in a skipped day)", got, want)
 	}
 }
+
+// TestRetention: with Retain(n), each snapshot deletes the dimension rows of days older than n
+// days, and nothing else.
+func TestRetention(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 24, 0, 5, 0, 0, time.UTC))
+	w := storetest.Write(t, bolt.Options{Now: clk.Now})
+	r, path := storetest.Read(t, sqlite.Options{Now: clk.Now})
+	ctx := context.Background()
+	site := item.SiteOwner("example.com")
+	var rows []item.DimCount
+	for _, day := range []string{"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"} {
+		rows = append(rows, item.DimCount{Owner: site, Day: day, Dim: item.DimReferrer, Value: "news.example.org", Views: 1, Visitors: 1})
+	}
+	if err := r.UpsertDims(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(w, r, clk.Now, storetest.Log()).Retain(2).Run(ctx, session.Yesterday(clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var first string
+	var n int
+	if err := db.QueryRow(`SELECT MIN(date), COUNT(*) FROM dimension_daily`).Scan(&first, &n); err != nil {
+		t.Fatal(err)
+	}
+	if first != "2026-11-22" || n != 2 {
+		t.Errorf("after a snapshot keeping 2 days: %d rows from %s, want the 2 from 2026-11-22", n, first)
+	}
+}
