@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,6 +115,10 @@ func siteServer(t *testing.T, tallyURL string) string {
 <p><a id="cv" href="#cv" data-tally-event="resume_download" data-tally-target="cv.pdf">Download my CV</a></p>
 <button id="next" onclick="history.pushState({}, '', '/blogs/second')">Next post</button>`))
 	})
+	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { // another site, without t.js
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Elsewhere</title></head>
+<body><a id="to-site" href="%s/blogs/first?utm_source=Newsletter">a post</a></body></html>`, r.URL.Query().Get("to"))
+	})
 	mux.HandleFunc("/blogs/dnt", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, pageHTML("Private", "data-allow-local data-respect-dnt", `<p><span id="count" data-tally-count></span> views</p>`))
 	})
@@ -181,6 +186,28 @@ func TestTrackerInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTotal(t, app, "gallery_open", "sunset.jpg", 1)
+
+	// A link from another site: its host is the source, and the campaign comes from the URL;
+	// the page's own navigations were no source at all.
+	elsewhere := strings.Replace(site, "127.0.0.1", "localhost", 1) + "/elsewhere?to=" + url.QueryEscape(site)
+	if err := chromedp.Do(tab, chromedp.Navigate(elsewhere), chromedp.Click(chromedp.ID("to-site"))); err != nil {
+		t.Fatal(err)
+	}
+	waitTotal(t, app, "blog", "first", 3)
+	if code, body := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatalf("flush: %d %s", code, body)
+	}
+	for query, want := range map[string]string{
+		"dim=referrer":   "(direct) 1/1, localhost 1/0", // one visitor, who came directly first
+		"dim=utm_source": "newsletter 1/0",
+		"dim=browser":    "Chrome 4/1",
+	} {
+		var b breakdown
+		apiGet(t, app, "/ops/api/breakdown?site=127.0.0.1&"+query, &b)
+		if b.String() != want {
+			t.Errorf("%s: %s, want %s", query, b, want)
+		}
+	}
 }
 
 // TestWebdriverViewIsNotCounted: a browser under automation says so through

@@ -55,7 +55,8 @@
       if (url == last) return;
       last = url;
       if (off()) return counters();
-      var data = { url: url, referrer: ref };
+      // Only the referrer's origin leaves the page: tally keeps its host and nothing else.
+      var data = { url: url, referrer: ref.replace(/^([a-z][a-z0-9+.-]*:\/\/[^\/?#]*).*$/i, '$1') };
       // A browser under automation (Selenium, Puppeteer, Playwright) says so; the server does
       // not count it, and answers it as any other.
       if (navigator.webdriver) data.webdriver = true;
