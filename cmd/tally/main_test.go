@@ -19,6 +19,7 @@ import (
 
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/datadir"
+	"github.com/tallyhq/tally/internal/dimension/geotest"
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/node"
 )
@@ -495,7 +496,9 @@ func TestNoPIIAtRest(t *testing.T) {
 		ua    = chromeUA + " " + probe
 	)
 	dir := t.TempDir()
-	app := newTestApp(t, dir, "--salt-rotation", "daily")
+	// With a GeoIP database that places the probe's address: its country may be kept, the
+	// address never.
+	app := newTestApp(t, dir, "--salt-rotation", "daily", "--geoip-db", geotest.CountryDB(t, map[string]string{"203.0.113.0/24": "NL"}))
 	do := func(method, path, contentType, body string, header map[string]string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, app.URL()+path, strings.NewReader(body))
@@ -511,7 +514,7 @@ func TestNoPIIAtRest(t *testing.T) {
 	}
 	page := "https://example.com/blogs/a"
 	for _, u := range []string{page, "https://example.com/", "https://example.com/about"} {
-		if code, _ := do("POST", "/api/view", "text/plain", `{"url":"`+u+`","referrer":"https://ref.example.org/`+probe+`"}`, nil); code != 200 {
+		if code, _ := do("POST", "/api/view", "text/plain", `{"url":"`+u+`","referrer":"https://ref.example.org/`+probe+`?q=`+probe+`#`+probe+`"}`, nil); code != 200 {
 			t.Fatalf("view %s: %d", u, code)
 		}
 	}
@@ -543,6 +546,13 @@ func TestNoPIIAtRest(t *testing.T) {
 	app.getJSON(t, "/api/counts?url="+page, &c)
 	if c.Total != 1 || c.Likes != 2 {
 		t.Fatalf("the probe's view and likes were not counted (%+v): the scan would prove nothing", c)
+	}
+	for dim, want := range map[string]string{"referrer": "ref.example.org 3/1", "country": "NL 4/1"} {
+		var b breakdown
+		apiGet(t, app, "/ops/api/breakdown?site=example.com&dim="+dim, &b)
+		if !strings.Contains(b.String(), want) {
+			t.Fatalf("%s: %s, want %s: the scan would not cover sources and countries", dim, b, want)
+		}
 	}
 	// From another client: the probe is in the login throttle by now.
 	_, metricsText := do("GET", "/metrics", "", "", map[string]string{"Authorization": basicAuth(testPassword), "X-Forwarded-For": "198.51.100.250"})

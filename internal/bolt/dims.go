@@ -38,7 +38,8 @@ var (
 	bucketVisitors  = []byte("visitors")
 )
 
-// dimState is the writer goroutine's memory of today's visitors and dimension values.
+// dimState is the writer goroutine's memory of today's visitors (of sites, and of client
+// events) and of each site's dimension values.
 type dimState struct {
 	day      uint32
 	visitors map[uint64]struct{}
@@ -161,8 +162,8 @@ func count(c *[2]int64, visitor bool) {
 	}
 }
 
-// each calls f with every row of the batch that an item or site a bound refused did not
-// keep from being created.
+// eachRow calls f with every row of the batch, but those of items and sites a bound kept from
+// being created.
 func (b *batch) eachRow(f func(k rowKey, c *[2]int64)) {
 	refused := func(owner item.Item) bool { return len(b.refused) > 0 && b.refused[string(owner.Key())] }
 	for k, c := range b.dims.rows {
