@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/tallyhq/tally/internal/item"
@@ -90,30 +91,20 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 			f.log.Warn("flush: hand exclusions to the write model", "err", err)
 		}
 	}
-	var after item.Item
-	for {
-		changes, err := f.src.Dirty(ctx, after, chunk)
-		if err != nil {
-			return res, fmt.Errorf("flush: %w", err)
-		}
-		if len(changes) == 0 {
-			break
-		}
-		rows := make([]item.Counted, len(changes))
-		for i, ch := range changes {
-			rows[i] = ch.Counted
-		}
-		if err := f.dst.UpsertCounts(ctx, rows); err != nil {
-			return res, fmt.Errorf("flush: %w", err)
-		}
-		if err := f.src.Clean(ctx, changes); err != nil {
-			// The rows are written; the marks stay and the next flush writes the same values.
-			return res, fmt.Errorf("flush: %w", err)
-		}
-		res.Items += len(changes)
-		after = changes[len(changes)-1].Item
+	// Items and dimension rows are independent: on a read model that takes writes on several
+	// connections at once (PostgreSQL) the two copies overlap; on SQLite, whose writes take
+	// turns on one connection, overlapping them costs more than it saves.
+	g, gctx := errgroup.WithContext(ctx)
+	if c, ok := f.dst.(interface{ ConcurrentWrites() bool }); !ok || !c.ConcurrentWrites() {
+		g.SetLimit(1)
 	}
-	if err := f.dims(ctx); err != nil {
+	g.Go(func() error {
+		n, err := f.items(gctx)
+		res.Items = n
+		return err
+	})
+	g.Go(func() error { return f.dims(gctx) })
+	if err := g.Wait(); err != nil {
 		return res, fmt.Errorf("flush: %w", err)
 	}
 	if err := f.excluded(ctx); err != nil {
@@ -125,6 +116,31 @@ func (f *Flusher) Run(ctx context.Context) (Result, error) {
 	res.Duration = time.Since(start)
 	f.log.Info("flushed", "items", res.Items, "duration", res.Duration.Round(time.Millisecond))
 	return res, nil
+}
+
+// items copies the dirty items, chunk by chunk, and returns how many it copied.
+func (f *Flusher) items(ctx context.Context) (int, error) {
+	n := 0
+	var after item.Item
+	for {
+		changes, err := f.src.Dirty(ctx, after, chunk)
+		if err != nil || len(changes) == 0 {
+			return n, err
+		}
+		rows := make([]item.Counted, len(changes))
+		for i, ch := range changes {
+			rows[i] = ch.Counted
+		}
+		if err := f.dst.UpsertCounts(ctx, rows); err != nil {
+			return n, err
+		}
+		if err := f.src.Clean(ctx, changes); err != nil {
+			// The rows are written; the marks stay and the next flush writes the same values.
+			return n, err
+		}
+		n += len(changes)
+		after = changes[len(changes)-1].Item
+	}
 }
 
 // dimRowsPerRound bounds the dimension rows written per round.

@@ -105,3 +105,7 @@ func limitOrAll(n int) *int {
 	}
 	return &n
 }
+
+// ConcurrentWrites says that the flush may copy items and dimension rows at the same time:
+// each runs on a connection of its own.
+func (db *DB) ConcurrentWrites() bool { return true }
