@@ -3,10 +3,11 @@ package classify
 import (
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/mssola/useragent"
 	"github.com/x-way/crawlerdetect"
+
+	"github.com/tallyhq/tally/internal/cache"
 )
 
 // maxUALength is longer than any browser's User-Agent (real ones stay under 300 bytes); longer
@@ -40,11 +41,8 @@ type Overrides struct {
 // web browser (app HTTP stacks, scripts). Verdicts are cached: crawlerdetect alone costs tens of
 // microseconds per call.
 type Bots struct {
-	mu    sync.RWMutex
-	cur   map[string]verdict
-	prev  map[string]verdict
-	limit int
-	over  Overrides
+	verdicts *cache.Cache[verdict]
+	over     Overrides
 }
 
 type verdict struct {
@@ -57,7 +55,7 @@ func NewBots(limit int, over Overrides) *Bots {
 	if limit <= 0 {
 		limit = 10_000
 	}
-	return &Bots{cur: make(map[string]verdict, limit), limit: limit, over: over}
+	return &Bots{verdicts: cache.New[verdict](limit), over: over}
 }
 
 // IsBot reports whether ua belongs to a crawler, a headless browser or a script.
@@ -73,15 +71,10 @@ func (b *Bots) Check(ua string) (bot bool, token string) {
 		// Cloned: the token outlives the request in the owner's per-day counts.
 		return true, strings.Clone(ProductToken(ua[:maxUALength]))
 	}
-	b.mu.RLock()
-	v, ok := b.cur[ua]
-	if !ok {
-		v, ok = b.prev[ua]
-	}
-	b.mu.RUnlock()
+	v, ok := b.verdicts.Get(ua)
 	if !ok {
 		v = b.detect(ua)
-		b.remember(ua, v)
+		b.verdicts.Put(ua, v)
 	}
 	return v.bot, v.token
 }
@@ -95,24 +88,8 @@ func (b *Bots) detect(ua string) verdict {
 	return verdict{bot: true, token: strings.Clone(ProductToken(ua))}
 }
 
-// remember keeps two generations: when the current one is full it becomes the previous one,
-// so memory stays bounded under a flood of distinct User-Agents while common ones stay cached.
-func (b *Bots) remember(ua string, v verdict) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.cur) >= b.limit {
-		b.prev = b.cur
-		b.cur = make(map[string]verdict, b.limit)
-	}
-	b.cur[strings.Clone(ua)] = v
-}
-
 // Len returns how many verdicts are cached.
-func (b *Bots) Len() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.cur) + len(b.prev)
-}
+func (b *Bots) Len() int { return b.verdicts.Len() }
 
 // detectBot is the verdict of the lists, cheapest first.
 func detectBot(ua string) bool {

@@ -9,34 +9,33 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/mssola/useragent"
 	"github.com/oschwald/maxminddb-golang/v2"
 
+	"github.com/tallyhq/tally/internal/cache"
 	"github.com/tallyhq/tally/internal/item"
 )
 
 // Extractor works out dimensions. It is safe for concurrent use.
 type Extractor struct {
-	geo *maxminddb.Reader // nil without a GeoIP database
-
-	mu     sync.Mutex
-	agents map[string]agent // parsed User-Agents; cleared when full
+	geo    *maxminddb.Reader // nil without a GeoIP database
+	agents *cache.Cache[agent]
 }
 
 // agent is what a User-Agent says about the reader's software and device.
 type agent struct{ browser, version, os, device string }
 
-// maxAgents bounds the User-Agent cache: a real site sees a few thousand distinct ones a day.
+// maxAgents bounds a generation of the User-Agent cache: a real site sees a few thousand
+// distinct ones a day.
 const maxAgents = 10_000
 
 // New returns an Extractor; geoipDB, if not empty, is the path of a GeoLite2, GeoIP2 or DB-IP
 // country (or city) database in the MaxMind DB format.
 func New(geoipDB string) (*Extractor, error) {
-	e := &Extractor{agents: make(map[string]agent)}
+	e := &Extractor{agents: cache.New[agent](maxAgents)}
 	if geoipDB != "" {
 		db, err := maxminddb.Open(geoipDB)
 		if err != nil {
@@ -108,19 +107,11 @@ func isCountryCode(s string) bool {
 
 // agent parses ua once; a busy site sends the same few User-Agents over and over.
 func (e *Extractor) agent(ua string) agent {
-	e.mu.Lock()
-	a, ok := e.agents[ua]
-	e.mu.Unlock()
-	if ok {
-		return a
+	a, ok := e.agents.Get(ua)
+	if !ok {
+		a = parseAgent(ua)
+		e.agents.Put(ua, a)
 	}
-	a = parseAgent(ua)
-	e.mu.Lock()
-	if len(e.agents) >= maxAgents {
-		clear(e.agents)
-	}
-	e.agents[strings.Clone(ua)] = a
-	e.mu.Unlock()
 	return a
 }
 

@@ -194,8 +194,7 @@ func (h *Handler) itemPage(w http.ResponseWriter, r *http.Request, _ string) err
 	if err != nil {
 		return err
 	}
-	today := h.today()
-	groups, err := h.panels(r.Context(), it.Site, it.Type, it.Slug, span{first: today.AddDate(0, 0, -(days - 1)), last: today})
+	groups, err := h.panels(r.Context(), it.Site, it.Type, it.Slug, h.lastDays(days))
 	if err != nil {
 		return err
 	}

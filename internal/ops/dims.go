@@ -45,8 +45,13 @@ func (h *Handler) parseSpan(r *http.Request, def int) (span, error) {
 	if err != nil {
 		return span{}, err
 	}
+	return h.lastDays(days), nil
+}
+
+// lastDays is the span of the last n days, today included.
+func (h *Handler) lastDays(n int) span {
 	today := h.today()
-	return span{first: today.AddDate(0, 0, -(days - 1)), last: today}, nil
+	return span{first: today.AddDate(0, 0, -(n - 1)), last: today}
 }
 
 // Days is how many days the span holds.

@@ -37,21 +37,21 @@ type panelGroup struct {
 func (h *Handler) panels(ctx context.Context, site, typ, slug string, sp span) ([]panelGroup, error) {
 	groups := []panelGroup{
 		{ID: "sources", Title: "Sources", Panels: []dimPanel{
-			{ID: "referrers", Title: "Referrers", Dim: "referrer"},
-			{ID: "utm-sources", Title: "Campaign sources", Dim: "utm_source"},
-			{ID: "utm-mediums", Title: "Campaign media", Dim: "utm_medium"},
-			{ID: "utm-campaigns", Title: "Campaigns", Dim: "utm_campaign"}}},
+			{ID: "referrers", Title: "Referrers", Dim: item.DimReferrer.String()},
+			{ID: "utm-sources", Title: "Campaign sources", Dim: item.DimUTMSource.String()},
+			{ID: "utm-mediums", Title: "Campaign media", Dim: item.DimUTMMedium.String()},
+			{ID: "utm-campaigns", Title: "Campaigns", Dim: item.DimUTMCampaign.String()}}},
 		{ID: "devices", Title: "Devices", Panels: []dimPanel{
-			{ID: "browsers", Title: "Browsers", Dim: "browser"},
-			{ID: "browser-versions", Title: "Browser versions", Dim: "browser_version"},
-			{ID: "systems", Title: "Operating systems", Dim: "os"},
-			{ID: "device-classes", Title: "Device", Dim: "device"}}},
+			{ID: "browsers", Title: "Browsers", Dim: item.DimBrowser.String()},
+			{ID: "browser-versions", Title: "Browser versions", Dim: item.DimBrowserVersion.String()},
+			{ID: "systems", Title: "Operating systems", Dim: item.DimOS.String()},
+			{ID: "device-classes", Title: "Device", Dim: item.DimDevice.String()}}},
 	}
 	if typ != "" { // an item's own page: where its readers came from
 		groups = groups[:1]
 	}
 	if h.cfg.HasCountry && typ == "" {
-		groups = append(groups, panelGroup{ID: "countries", Title: "Countries", Panels: []dimPanel{{ID: "country-list", Title: "Countries", Dim: "country"}}})
+		groups = append(groups, panelGroup{ID: "countries", Title: "Countries", Panels: []dimPanel{{ID: "country-list", Title: "Countries", Dim: item.DimCountry.String()}}})
 	}
 	for g := range groups {
 		for i := range groups[g].Panels {

@@ -120,15 +120,31 @@ func TestWriteModelDimensions(t *testing.T) {
 		if err := w.Record(ctx, pageView(hello, "a", tomorrow, hn)); err != nil {
 			t.Fatal(err)
 		}
-		rows, _ = dimRows(t, w)
+		rows, flushed = dimRows(t, w)
 		if got := rows[site+" 2026-11-25 ="]; got != "1/1" {
 			t.Errorf("next day, site totals = %q, want 1/1 (a new day, a new visitor)", got)
 		}
 		if _, ok := rows[site+" "+day+" ="]; ok {
 			t.Error("yesterday's rows are dirty again")
 		}
+
+		// Two days on, once flushed, the first day's rows leave the write model; yesterday's stay.
+		if err := w.CleanDims(ctx, flushed); err != nil {
+			t.Fatal(err)
+		}
+		clk.Set(noon.Add(48 * time.Hour))
 		if err := w.PruneDims(ctx); err != nil {
-			t.Error(err)
+			t.Fatal(err)
+		}
+		if _, err := w.MarkAllDirty(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ = dimRows(t, w)
+		if _, ok := rows[site+" "+day+" ="]; ok {
+			t.Errorf("after PruneDims two days on, %s is still held: %v", day, rows)
+		}
+		if rows[site+" 2026-11-25 ="] != "1/1" {
+			t.Errorf("after PruneDims, yesterday's rows are gone too: %v", rows)
 		}
 	})
 }
