@@ -161,8 +161,8 @@ func (h *Handler) events(ctx context.Context, site string, sp span) (eventsRespo
 		return out, err
 	}
 	out.Visitors = visitors
-	rows, err := h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, First: sp.first, Last: sp.last,
-		NotTypes: notNil(h.cfg.PageTypes), Limit: maxBreakdownRows})
+	// Items' own totals are kept for client events only (pages keep their sources).
+	rows, err := h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, First: sp.first, Last: sp.last, Limit: maxBreakdownRows})
 	if err != nil {
 		return out, err
 	}
@@ -174,14 +174,6 @@ func (h *Handler) events(ctx context.Context, site string, sp span) (eventsRespo
 		out.Events = append(out.Events, e)
 	}
 	return out, nil
-}
-
-// notNil keeps "no page types known" from meaning "no filter": then nothing is an event.
-func notNil(types []string) []string {
-	if types == nil {
-		return []string{}
-	}
-	return types
 }
 
 // apiEvents handles GET /ops/api/events?site=&days=.

@@ -86,9 +86,8 @@ func (db *DB) DimItems(ctx context.Context, q report.OwnerQuery) ([]report.Owner
 		SELECT type, slug, SUM(views)::bigint AS v, SUM(visitors)::bigint FROM dimension_daily
 		WHERE site = $1 AND dim = $2 AND value = $3 AND date BETWEEN $4::date AND $5::date AND type <> ''
 		  AND ($6::text[] IS NULL OR type = ANY($6::text[]))
-		  AND ($7::text[] IS NULL OR type <> ALL($7::text[]))
-		GROUP BY type, slug ORDER BY v DESC, type, slug LIMIT $8`,
-		q.Site, q.Dim, q.Value, session.FormatDay(q.First), session.FormatDay(q.Last), q.Types, q.NotTypes, limitOrAll(q.Limit))
+		GROUP BY type, slug ORDER BY v DESC, type, slug LIMIT $7`,
+		q.Site, q.Dim, q.Value, session.FormatDay(q.First), session.FormatDay(q.Last), q.Types, limitOrAll(q.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("read items of %s by %s=%q: %w", q.Site, q.Dim, q.Value, err)
 	}

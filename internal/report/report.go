@@ -170,12 +170,12 @@ type DimDay struct {
 }
 
 // OwnerQuery selects a site's items by their dimension rows: those with Dim = Value (Dim ""
-// and Value "": every item, by its own totals), over First to Last.
+// and Value "": every item by its own totals, which only client events have), over First to
+// Last.
 type OwnerQuery struct {
 	Site, Dim, Value string
 	First, Last      time.Time
 	Types            []string // only these types; nil: any
-	NotTypes         []string // not these types (page types, to list events); nil: none
 	Limit            int      // rows at most; 0 or less: all
 }
 

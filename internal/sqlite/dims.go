@@ -70,10 +70,9 @@ func (db *DB) DimItems(ctx context.Context, q report.OwnerQuery) ([]report.Owner
 		SELECT type, slug, SUM(views) AS v, SUM(visitors) FROM dimension_daily
 		WHERE site = ?1 AND dim = ?2 AND value = ?3 AND date BETWEEN ?4 AND ?5 AND type <> ''
 		  AND (?6 IS NULL OR type IN (SELECT value FROM json_each(?6)))
-		  AND (?7 IS NULL OR type NOT IN (SELECT value FROM json_each(?7)))
-		GROUP BY type, slug ORDER BY v DESC, type, slug LIMIT ?8`,
+		GROUP BY type, slug ORDER BY v DESC, type, slug LIMIT ?7`,
 		q.Site, q.Dim, q.Value, session.FormatDay(q.First), session.FormatDay(q.Last),
-		typeList(q.Types), typeList(q.NotTypes), limitOrAll(q.Limit))
+		typeList(q.Types), limitOrAll(q.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("read items of %s by %s=%q: %w", q.Site, q.Dim, q.Value, err)
 	}
