@@ -30,6 +30,10 @@ func TestReferrer(t *testing.T) {
 		{"https://semalt.com/", "", true},
 		{"https://x.y.semalt.com/page", "", true}, // a host under a listed domain
 		{"https://notsemalt.com/", "notsemalt.com", false},
+		// Hosts from deep in the list (alphabetically its middle and its end), so a list cut
+		// short to a handful of famous names fails here.
+		{"https://landoftracking.com/", "", true},
+		{"http://www.xtrafficplus.shop/x", "", true},
 	} {
 		got, spam := Referrer(tc.ref, "blog.example.com")
 		if got != tc.want || spam != tc.spam {
@@ -109,5 +113,16 @@ func TestCountry(t *testing.T) {
 	}
 	if _, err := New(filepath.Join(t.TempDir(), "missing.mmdb")); err == nil || !strings.Contains(err.Error(), "--geoip-db") {
 		t.Errorf("a missing database: %v, want an error naming --geoip-db", err)
+	}
+}
+
+// TestSpamListIsWhole guards against shipping a placeholder: the generated list holds Matomo's
+// whole list (2,347 hosts at the pinned commit) and names the commit it came from.
+func TestSpamListIsWhole(t *testing.T) {
+	if n := len(spammers); n < 2000 {
+		t.Errorf("the referrer spam list holds %d hosts, want the whole list (~2,300): run go generate ./internal/dimension", n)
+	}
+	if !strings.Contains(spamList, "# Matomo referrer spam list, commit ") {
+		t.Error("referrer_spam.txt does not name the commit it was generated from")
 	}
 }

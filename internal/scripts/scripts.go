@@ -1,10 +1,11 @@
 // Package scripts serves the scripts a site embeds: /t.js, the page-view tracker, and
 // /like.js, the like button. They are written by hand in plain JavaScript (t.js, like.js) and
-// shipped minified (t.min.js, like.min.js, committed, so building tally never needs Node).
+// shipped minified (t.min.js, like.min.js, committed, so building tally never needs Node). The
+// minifier is esbuild, pinned as a Go tool in go.mod, so neither generating nor testing needs npm.
 package scripts
 
-//go:generate npm exec --yes --package=esbuild@0.28.2 -- esbuild t.js --minify --target=es2017 --legal-comments=none --outfile=t.min.js
-//go:generate npm exec --yes --package=esbuild@0.28.2 -- esbuild like.js --minify --target=es2017 --legal-comments=none --outfile=like.min.js
+//go:generate go tool esbuild t.js --minify --target=es2017 --legal-comments=none --outfile=t.min.js
+//go:generate go tool esbuild like.js --minify --target=es2017 --legal-comments=none --outfile=like.min.js
 
 import (
 	"bytes"

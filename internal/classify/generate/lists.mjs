@@ -13,6 +13,10 @@ const json = (f) => JSON.parse(readFileSync(f, "utf8"));
 
 writeFileSync(`${pkg}/isbot_patterns.txt`, list.join("\n") + "\n");
 copyFileSync("node_modules/isbot/LICENSE", `${pkg}/isbot_LICENSE`);
+// Each fixture list keeps its licence beside it.
+copyFileSync("node_modules/crawler-user-agents/LICENSE", `${pkg}/testdata/lists/crawler-user-agents_LICENSE`);
+copyFileSync("node_modules/user-agents/LICENSE", `${pkg}/testdata/lists/user-agents_LICENSE`);
+copyFileSync(`${crawlerdetectData}/../LICENSE`, `${pkg}/testdata/lists/crawlerdetect_LICENSE`);
 
 // crawlerdetect's devices list has 165,000 lines: every one that is not a plain Mozilla/5.0
 // browser is kept (that is where the lists disagree), and every 25th of the rest.
