@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,11 +17,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
 // chromiumPath finds Debian's chromium (or another Chrome) for browser tests.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	storetest.ShortSkip(t, "Chromium")
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -84,6 +88,26 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 
 // screenshot saves the tab as a PNG in $TALLY_ARTIFACTS (default: artifacts/ at the repository
 // root) for a person to look at.
+// updateScreenshots rewrites the README's pictures in docs/img from the browser tests that take
+// them: go test ./cmd/tally -run TestDashboardInBrowser -update-screenshots.
+var updateScreenshots = flag.Bool("update-screenshots", false, "rewrite docs/img/*.png from the browser tests")
+
+// docScreenshot writes what the tab shows (its viewport) to docs/img/NAME.png under
+// -update-screenshots, so the README's picture is always of the dashboard as it is.
+func docScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*updateScreenshots {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot for docs/img/%s.png: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "img", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("TALLY_ARTIFACTS")

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
@@ -82,6 +84,14 @@ func TestPasswdOnATerminal(t *testing.T) {
 	}
 	if ok, _ := admin.CheckPassword(context.Background(), admin.File(dir), "first-password-1"); !ok {
 		t.Error("the password typed twice was not set")
+	}
+	// Test binaries hash at bcrypt's minimum cost to stay fast; the real binary must not.
+	hash, err := os.ReadFile(filepath.Join(dir, admin.PasswordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(bytes.TrimSpace(hash)); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("the tally binary hashed the password at cost %d (%v), want bcrypt.DefaultCost %d", cost, err, bcrypt.DefaultCost)
 	}
 }
 

@@ -50,6 +50,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("total %d, want every view sent", s.Total)
 	}
 	screenshot(t, tab, "dashboard")
+	docScreenshot(t, tab, "dashboard")
 
 	// Sort by unique: the table follows the API's order.
 	var items struct{ Items []struct{ Slug string } }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -21,20 +22,45 @@ import (
 	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/storetest"
 )
 
-// buildTally builds the real binary for a test that needs it.
+// built is the real binary, built once for every test of the package that needs it.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildTally builds the real binary for a test that needs it (once per test run).
 func buildTally(t *testing.T) string {
 	t.Helper()
+	storetest.ShortSkip(t, "the tally binary")
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH; install Go to run this test")
 	}
-	bin := filepath.Join(t.TempDir(), "tally")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "tally-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "tally")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 var listening = regexp.MustCompile(`msg="tally is listening" addr=(http://\S+)`)

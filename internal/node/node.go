@@ -202,7 +202,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	}
 	m.stores = st
 	m.excluded = excluded.New(st.Write)
-	m.run = schedule.Jobs{Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log).Retain(m.Config.RetentionDays),
+	m.run = schedule.Jobs{Now: m.Now, Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log).Retain(m.Config.RetentionDays),
 		Metrics: m.Metrics, Log: m.Log}
 	if shared, ok := st.Write.(*redis.Store); ok {
 		m.Log.Info("the write model is on Redis; what an acknowledged view survives: " + shared.Durability(ctx))

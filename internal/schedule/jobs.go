@@ -20,13 +20,22 @@ type Jobs struct {
 	// Lock, if set, takes the lock of one scheduled run (a job and the minute it was scheduled
 	// for) across nodes; a node that does not get it skips that run. Nil: every run is ours.
 	Lock func(ctx context.Context, job string, tick time.Time) (bool, error)
+	// Now names a run's tick for the lock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (j Jobs) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
 }
 
 // scheduled runs one scheduled run of job, unless another node took its tick.
 func (j Jobs) scheduled(ctx context.Context, job string, run func(context.Context) (int, error)) error {
 	if j.Lock != nil {
 		// Cron fires on the minute: the minute names the tick on every node, early or late.
-		tick := time.Now().UTC().Truncate(time.Minute)
+		tick := j.now().UTC().Truncate(time.Minute)
 		ok, err := j.Lock(ctx, job, tick)
 		if err != nil {
 			return err

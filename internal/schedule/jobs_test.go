@@ -17,18 +17,19 @@ func TestOneNodeRunsEachTick(t *testing.T) {
 	shared := storetest.Redis(t, redis.Options{})
 	var runs atomic.Int32
 	run := func(context.Context) (int, error) { runs.Add(1); return 0, nil }
-	node := func(name string) Jobs {
-		return Jobs{Log: storetest.Log(), Lock: func(ctx context.Context, job string, tick time.Time) (bool, error) {
-			return shared.Lock(ctx, job, tick, name, time.Minute)
-		}}
-	}
-	// Stay clear of a minute boundary, which would make two ticks.
-	if s := time.Now().Second(); s > 50 {
-		time.Sleep(time.Duration(61-s) * time.Second)
+	// Every node's clock stands inside one minute (at different seconds, as crons fire early or
+	// late), so all of them name the same tick; a test that read the wall clock could straddle a
+	// minute and see two.
+	base := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
+	node := func(name string, second int) Jobs {
+		return Jobs{Log: storetest.Log(), Now: func() time.Time { return base.Add(time.Duration(second) * time.Second) },
+			Lock: func(ctx context.Context, job string, tick time.Time) (bool, error) {
+				return shared.Lock(ctx, job, tick, name, time.Minute)
+			}}
 	}
 	var wg sync.WaitGroup
-	for _, name := range []string{"n1", "n2", "n3"} {
-		j := node(name)
+	for i, name := range []string{"n1", "n2", "n3"} {
+		j := node(name, 20*i)
 		wg.Go(func() {
 			for range 5 { // the same tick, fired again (late) on the same node
 				if err := j.scheduled(context.Background(), "flush", run); err != nil {

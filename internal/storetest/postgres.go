@@ -26,6 +26,7 @@ const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 // how to get one, except with CI=true, where a missing server fails it.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	ShortSkip(t, "PostgreSQL")
 	base := os.Getenv("TALLY_TEST_POSTGRES")
 	if base == "" {
 		base = DefaultPostgres
@@ -61,6 +62,15 @@ func PostgresURL(t testing.TB) string {
 }
 
 // missing skips a test whose server is not there, or fails it in CI.
+// ShortSkip skips a test that needs a server, a browser or a built binary when the suite runs
+// with -short, which keeps to the unit tests on the embedded stores (under a minute on 2 cores).
+func ShortSkip(t testing.TB, needs string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: needs %s (run go test ./... without -short for it)", needs)
+	}
+}
+
 func missing(t testing.TB, what, env, where string, err error, install string) {
 	t.Helper()
 	msg := fmt.Sprintf("no %s at %s (%v); set %s or %s", what, where, err, env, install)

@@ -27,6 +27,7 @@ type PrivatePG struct {
 // the server runs as the postgres user, since PostgreSQL refuses to run as root.
 func PrivatePostgres(t testing.TB) *PrivatePG {
 	t.Helper()
+	ShortSkip(t, "a private PostgreSQL server")
 	bin := postgresBin()
 	if bin == "" {
 		missing(t, "PostgreSQL server programs (initdb, pg_ctl)", "PATH", "this machine", fmt.Errorf("not found"),

@@ -24,6 +24,7 @@ const DefaultRedis = "redis://127.0.0.1:6379/0"
 // with CI=true, where a missing server fails it.
 func RedisURL(t testing.TB) (url, prefix string) {
 	t.Helper()
+	ShortSkip(t, "Redis")
 	url = os.Getenv("TALLY_TEST_REDIS")
 	if url == "" {
 		url = DefaultRedis
