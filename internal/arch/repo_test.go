@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -72,4 +73,66 @@ func TestIsExecutable(t *testing.T) {
 			t.Errorf("%s: isExecutable = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestDependenciesDocumented: every direct dependency in go.mod has a row in the dependency
+// table of docs/development.md saying why it is there, and sits on a tagged release rather than
+// an untagged commit.
+func TestDependenciesDocumented(t *testing.T) {
+	root := filepath.Join("..", "..")
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "development.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "\n## Dependencies\n")
+	if !ok {
+		t.Fatal("docs/development.md has no \"## Dependencies\" section")
+	}
+	direct := directRequires(string(gomod))
+	if len(direct) < 5 {
+		t.Fatalf("read only %d direct dependencies from go.mod: %v", len(direct), direct)
+	}
+	for mod, version := range direct {
+		if !strings.Contains(table, "`"+mod+"`") {
+			t.Errorf("%s is a direct dependency in go.mod but has no row in docs/development.md's dependency table", mod)
+		}
+		if pseudoVersion.MatchString(version) {
+			t.Errorf("%s is on an untagged commit (%s): use a tagged release", mod, version)
+		}
+	}
+}
+
+// pseudoVersion matches Go's pseudo-versions: vX.Y.Z-[pre.]yyyymmddhhmmss-abcdefabcdef.
+var pseudoVersion = regexp.MustCompile(`-(\d+\.)?\d{14}-[0-9a-f]{12}$`)
+
+// directRequires returns the modules go.mod requires directly (not marked "// indirect").
+func directRequires(gomod string) map[string]string {
+	mods := map[string]string{}
+	inBlock := false
+	for _, line := range strings.Split(gomod, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "require (":
+			inBlock = true
+			continue
+		case inBlock && line == ")":
+			inBlock = false
+			continue
+		case strings.HasPrefix(line, "require "):
+			line = strings.TrimPrefix(line, "require ")
+		case !inBlock:
+			continue
+		}
+		if strings.Contains(line, "// indirect") {
+			continue
+		}
+		if f := strings.Fields(line); len(f) >= 2 {
+			mods[f[0]] = f[1]
+		}
+	}
+	return mods
 }

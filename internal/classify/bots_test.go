@@ -237,7 +237,7 @@ func BenchmarkIsBotCached(b *testing.B) {
 
 // BenchmarkIsBotWorstCase is the cost of an uncached verdict on the most expensive
 // User-Agents a client can send: as long as is still parsed, made of what makes the pattern
-// lists work hardest. The goal is under 1 ms each (see README, Performance).
+// lists work hardest. The goal is under 1 ms each (see docs/performance.md).
 func BenchmarkIsBotWorstCase(b *testing.B) {
 	for _, fill := range []string{"a", "x/1.0 ", "; ", "(KHTML, like Gecko) ", "Mozilla/5.0 "} {
 		b.Run(strings.TrimSpace(fill), func(b *testing.B) {
