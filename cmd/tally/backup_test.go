@@ -70,6 +70,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 }
 
 func TestBackupWithoutServerAndRestoreOverData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir)
 	app.beacon(t, "https://example.com/blogs/a", "198.51.100.1", chromeUA)

@@ -170,6 +170,7 @@ func waitTotal(t *testing.T, app *testApp, typ, slug string, want int64) {
 }
 
 func TestTrackerInBrowser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := siteServer(t, app.URL())
 	tab := newBrowser(t)
@@ -238,6 +239,7 @@ func TestTrackerInBrowser(t *testing.T) {
 // navigator.webdriver; t.js passes it on, and the view is answered as any other but not
 // counted, and the owner sees it under "Not counted".
 func TestWebdriverViewIsNotCounted(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := siteServer(t, app.URL())
 	tab := newAutomatedBrowser(t)
@@ -267,6 +269,7 @@ func TestWebdriverViewIsNotCounted(t *testing.T) {
 }
 
 func TestTrackerHonoursDoNotTrack(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := siteServer(t, app.URL())
 	tab := newBrowser(t)
@@ -289,6 +292,7 @@ func TestTrackerHonoursDoNotTrack(t *testing.T) {
 }
 
 func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := siteServer(t, app.URL())
 	browser := newBrowser(t)
@@ -330,6 +334,7 @@ func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
 // summit, then reloads and sees the visitor's count at once (from localStorage) and the total
 // from the server.
 func TestLikeButtonInBrowser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := serveHTML(t, map[string]string{
 		"/blogs/liked": `<!doctype html><html><head><meta charset="utf-8"><title>Liked</title>
@@ -420,6 +425,7 @@ new MutationObserver(function (ms) {
 // with what to change, the like button takes back the likes the server did not take (also after
 // a reload), and a local preview says how to count it.
 func TestScriptsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir(), "--sites", "blog.example.org")
 	site := serveHTML(t, map[string]string{
 		"/blogs/refused": `<!doctype html><html><head><meta charset="utf-8"><title>Refused</title>
@@ -474,6 +480,7 @@ func TestScriptsSayWhatIsWrong(t *testing.T) {
 // at least 24×24 px and labelled; the visitor's "n/16" shows whose number is whose; screenshots
 // of 0, 8 and 16 presses land in artifacts/.
 func TestLikeButtonLooks(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	site := serveHTML(t, map[string]string{
 		"/blogs/looks": `<!doctype html><html><head><meta charset="utf-8"><title>Looks</title>

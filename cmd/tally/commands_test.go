@@ -27,6 +27,7 @@ import (
 // TestTopSaysWhatMatchedNothing: an empty list says whether nothing was flushed yet or which
 // filter matched nothing; the home page's row shows "/".
 func TestTopSaysWhatMatchedNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, datadir.ReadFile), sqlite.Options{})
@@ -61,6 +62,7 @@ func TestTopSaysWhatMatchedNothing(t *testing.T) {
 // TestPasswdOnATerminal runs tally passwd on a pseudo-terminal (util-linux script): it asks
 // twice, and two different answers change nothing.
 func TestPasswdOnATerminal(t *testing.T) {
+	t.Parallel()
 	scriptBin, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("script (util-linux) is not installed; apt-get install bsdutils")
@@ -120,6 +122,7 @@ func startMain(t *testing.T, args ...string) (*node.Main, string, error) {
 // TestFailedStartKeepsThePassword: a start that fails (a busy port) does not generate the
 // password it would show only once; until the owner first logs in, every start says how to.
 func TestFailedStartKeepsThePassword(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,6 +158,7 @@ func TestFailedStartKeepsThePassword(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	addr := strings.TrimPrefix(app.URL(), "http://")
 	check := func(addr string) error {

@@ -18,6 +18,7 @@ import (
 // TestDashboardInBrowser logs in with a real browser, reads the tiles, sorts the table, opens
 // an item's trend and presses Flush now after new views.
 func TestDashboardInBrowser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	seedDashboard(t, app)
 
@@ -216,6 +217,7 @@ func seedDashboard(t *testing.T, app *testApp) {
 // TestDashboardFitsAPhone: at 390 px the dashboard and its trend dialog are no wider than the
 // screen, and the items table shows the numbers.
 func TestDashboardFitsAPhone(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	seedDashboard(t, app)
 	tab := newBrowser(t)

@@ -51,6 +51,7 @@ func (b breakdown) String() string {
 // breakdowns (site and item), visitors in the summary, events with their conversion rate, the
 // live view, and the CSV export.
 func TestSourcesDevicesVisitors(t *testing.T) {
+	t.Parallel()
 	geo := geotest.CountryDB(t, map[string]string{"198.51.100.0/25": "GB", "198.51.100.128/25": "FR"})
 	app := newTestApp(t, t.TempDir(), "--geoip-db", geo)
 	post, other := "https://example.com/blogs/a?utm_source=Newsletter&utm_campaign=launch", "https://example.com/blogs/b"

@@ -20,6 +20,7 @@ import (
 // command (read from the flag sets, through each command's own --help) has a row in that
 // command's table, and the tables name no flag that does not exist.
 func TestConfigurationDocsListEveryFlag(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +91,7 @@ func flagTables(doc string) map[string][]string {
 }
 
 func TestFlagTables(t *testing.T) {
+	t.Parallel()
 	doc := "## Flags\n### tally serve\n| flag | x |\n| `--addr` | a |\n| `--rate-limit`, `--rate-burst` | b |\n" +
 		"text `--not-a-row`\n## Other\n| `--outside` | c |\n### tally top\n| `--limit` | d |\n"
 	got := flagTables(doc)
@@ -103,6 +105,7 @@ func TestFlagTables(t *testing.T) {
 // server registers: every "METHOD /path" pattern handed to a mux in tally's code is in a table
 // row, and every path a row names is served.
 func TestHTTPDocsListEveryRoute(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "tracking.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +196,7 @@ func documentedPaths(doc string) map[string]bool {
 }
 
 func TestDocumentedPaths(t *testing.T) {
+	t.Parallel()
 	doc := "## HTTP API\n| endpoint | answers |\n| `GET/POST/DELETE /api/like` | x |\n| `GET /api/top?site=&by=` | y \\| z |\n" +
 		"| `POST /ops/api/flush`, `POST /ops/api/snapshot?date=` | j |\n## Elsewhere\n| `GET /not/here` | n |\n"
 	got := documentedPaths(doc)

@@ -14,6 +14,7 @@ import (
 // reads every place views are shown: events stay out of the tiles, the items table, /api/top and
 // tally top, and a top list that names an event shows it.
 func TestEventsAreNotViews(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir)
 	page := "https://example.com/blogs/a"

@@ -112,6 +112,7 @@ func TestReadModelLockedDuringFlush(t *testing.T) {
 // TestConcurrentJobsAgree fires two flushes and two snapshots at once, as the cron and the
 // button might: the rows are those of one run.
 func TestConcurrentJobsAgree(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir)
 	for i := range 20 {
@@ -136,6 +137,7 @@ func TestConcurrentJobsAgree(t *testing.T) {
 // TestDiskFull puts the data directory on a tiny tmpfs and fills it: beacons fail fast with
 // 503, the server stays up, and it recovers when space returns.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=4m"); err != nil {
 		t.Skipf("cannot mount a small tmpfs to fill (%v): this test needs root or CAP_SYS_ADMIN", err)
@@ -249,6 +251,7 @@ func basicAuth(password string) string {
 // trick worked; on the main port it needs the admin's credentials, and --metrics-addr moves it
 // to a listener of its own that serves nothing else.
 func TestMetricsNeedAdmin(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	get := func(base, auth string) int {
 		req, _ := http.NewRequest("GET", base+"/metrics", nil)

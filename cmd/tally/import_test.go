@@ -13,6 +13,7 @@ import (
 )
 
 func TestImportFrontmatterTwiceThenServe(t *testing.T) {
+	t.Parallel()
 	posts, dir := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(posts, "hello.md"), []byte("---\ntitle: Hello\nviews: 213\nlikes: 9\n---\nBody\n"), 0o644)
 	os.WriteFile(filepath.Join(posts, "other.md"), []byte("---\nslug: renamed\nviews: 4\n---\n"), 0o644)
@@ -42,6 +43,7 @@ func TestImportFrontmatterTwiceThenServe(t *testing.T) {
 }
 
 func TestImportRefusesBadRowsAndRunningServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csvPath := filepath.Join(t.TempDir(), "counts.csv")
 	os.WriteFile(csvPath, []byte("url,views,likes\nhttps://example.com/blogs/a,1,1\nhttps://example.com/blogs/b,many,0\n"), 0o644)

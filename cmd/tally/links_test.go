@@ -40,6 +40,7 @@ func logIn(t *testing.T, base string) *http.Client {
 // TestDashboardLinksToPagesAsTheSiteNamesThem: the dashboard links to a page with the scheme,
 // port, "www." and trailing slash its site's beacons used, not always https on the bare host.
 func TestDashboardLinksToPagesAsTheSiteNamesThem(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	for i, page := range []string{
 		"http://127.0.0.1:8090/blogs/x.html",

@@ -195,6 +195,7 @@ func toString(v any) string {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir())
 	hello := "https://blog.example.com/blogs/hello"
 
@@ -258,6 +259,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestShutdownFlushesAndRestartKeepsEverything(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	hello := "https://example.com/blogs/hello"
 	app := newTestApp(t, dir)
@@ -293,6 +295,7 @@ func TestCronFlushes(t *testing.T) {
 }
 
 func TestGeneratedPasswordIsPrintedOnce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	run := func() string {
 		var f serveFlags
@@ -339,6 +342,7 @@ func TestFlushCommandRefusesWhileServing(t *testing.T) {
 }
 
 func TestCommandsOnStoppedServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir, "--flush-schedule", "0 0 1 1 *")
 	for _, ip := range []string{"198.51.100.1", "198.51.100.2"} {
@@ -388,6 +392,7 @@ func TestCommandsOnStoppedServer(t *testing.T) {
 }
 
 func TestPasswd(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir)
 	out := &bytes.Buffer{}
@@ -420,6 +425,7 @@ func TestPasswd(t *testing.T) {
 }
 
 func TestEnvironmentFlags(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{"TALLY_ADDR": "127.0.0.1:9999", "TALLY_TRUSTED_PROXIES": "10.0.0.0/8", "TALLY_DATA": "/env/data"}
 	getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	var f serveFlags
@@ -445,6 +451,7 @@ func TestEnvironmentFlags(t *testing.T) {
 }
 
 func TestHelpListsEveryFlagWithItsVariable(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands {
 		var out bytes.Buffer
 		err := run(context.Background(), env{stdout: &out, stderr: &out, getenv: noEnv}, []string{c.name, "--help"})
@@ -469,6 +476,7 @@ func TestHelpListsEveryFlagWithItsVariable(t *testing.T) {
 }
 
 func TestBadConfigIsRefused(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--trusted-proxies", "not-a-cidr"},
 		{"--sites", "https://example.com/path"},
@@ -490,6 +498,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 // requests, the dashboard — runs every job, stops the server, and then looks for that IP and
 // User-Agent in every byte of the data directory, of everything tally printed, and of /metrics.
 func TestNoPIIAtRest(t *testing.T) {
+	t.Parallel()
 	const (
 		ip    = "203.0.113.77"
 		probe = "PIIProbe/7.3.1"
@@ -591,6 +600,7 @@ func TestNoPIIAtRest(t *testing.T) {
 }
 
 func TestDailySaltRotation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	hello := "https://example.com/blogs/hello"
 	app := newTestApp(t, dir, "--salt-rotation", "daily")

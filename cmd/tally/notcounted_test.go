@@ -12,6 +12,7 @@ import (
 // the contract names, flushes, and reads them back from /ops/api/excluded: each reason with its
 // own count, bots by product token only, and the views themselves untouched.
 func TestNotCountedByReason(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, t.TempDir(), "--sites", "example.com", "--ignore-paths", "/drafts/**",
 		"--rate-limit", "0.001", "--rate-burst", "30", "--session-cap", "2",
 		"--count-user-agents", `FriendlyReader/`, "--ignore-user-agents", `Edg/`)

@@ -12,6 +12,7 @@ import (
 // .ci/run also validates the compose file with docker-compose config.
 
 func TestDockerfileBuildsThisCommand(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +45,7 @@ func TestDockerfileBuildsThisCommand(t *testing.T) {
 // TestDockerIgnore: the build context never carries the data directory (salt, password hash)
 // or the git history.
 func TestDockerIgnore(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../.dockerignore")
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,7 @@ func TestDockerIgnore(t *testing.T) {
 }
 
 func TestComposeFile(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ func (a *testApp) get(t *testing.T, path string, basic bool) (int, string) {
 // TestReadModelOnPostgres: tally serve with --read-store postgres://… keeps no read.db, and
 // flush, /api/top and the dashboard work as on SQLite.
 func TestReadModelOnPostgres(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	app := newTestApp(t, dir, "--read-store", storetest.PostgresURL(t))
 	for i := range 3 {

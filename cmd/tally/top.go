@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -56,7 +57,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 		if slug == "" {
 			slug = "/" // the home page
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t %s\t %s\t %s\t\n", i+1, it.Total, it.Unique, it.Site, it.Type, slug)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t %s\t %s\t %s\t\n", i+1, it.Total, it.Unique, terminalSafe(it.Site), terminalSafe(it.Type), terminalSafe(slug))
 	}
 	return tw.Flush()
 }
@@ -68,9 +69,21 @@ func noItems(ctx context.Context, db datadir.ReadModel, site, typ string) string
 	case err == nil && len(sites) == 0:
 		return "no views flushed yet"
 	case site != "" && !slices.Contains(sites, item.NormalizeSite(site)):
-		return fmt.Sprintf("no site %q in the read model; sites: %s", site, strings.Join(sites, ", "))
+		return fmt.Sprintf("no site %q in the read model; sites: %s", site, terminalSafe(strings.Join(sites, ", ")))
 	case typ != "":
 		return fmt.Sprintf("no items of type %q%s", typ, map[bool]string{true: " on " + site}[site != ""])
 	}
 	return "no items match"
+}
+
+// terminalSafe escapes what a visitor could have put into a stored value to move the cursor,
+// change colours or retitle the owner's terminal: control, format and invisible characters
+// and invalid UTF-8 are written as Go escapes (\x1b, \u202e). The gate keeps new values clean;
+// this holds for rows stored before it and for a read model someone else wrote.
+func terminalSafe(s string) string {
+	if item.ValidText(s) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tallyhq/tally/internal/item"
 )
 
 // FuzzItem maps arbitrary URLs to items: never a panic, and every countable item can be stored
@@ -29,14 +31,18 @@ func FuzzItem(f *testing.F) {
 		if reason != Countable {
 			return
 		}
+		if !item.ValidHost(it.Site) || !item.ValidText(u.Path) {
+			return // the beacon handlers answer 400 before asking for an item
+		}
 		host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-		if it.Site != strings.ToLower(it.Site) || (host != it.Site && host != "www."+it.Site) {
+		ascii := strings.IndexFunc(host, func(r rune) bool { return r >= 0x80 }) < 0
+		if it.Site != strings.ToLower(it.Site) || ascii && host != it.Site && host != "www."+it.Site {
 			t.Fatalf("site %q from host %q: want the host lower-cased without one leading www.", it.Site, u.Hostname())
 		}
 		if len(it.Slug) > 1 && strings.HasSuffix(it.Slug, "/") {
 			t.Fatalf("slug %q keeps a trailing slash (from %q)", it.Slug, raw)
 		}
-		if it.Site != "" && strings.IndexByte(it.Slug, 0) < 0 && !it.Valid() {
+		if len(raw) <= 2048 && !it.Valid() {
 			t.Fatalf("countable item %+v is not storable (from %q)", it, raw)
 		}
 	})

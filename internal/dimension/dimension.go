@@ -218,10 +218,11 @@ func campaignParams(raw string) map[string]string {
 const maxCampaignLength = 100
 
 // campaignValue normalises a utm_ value: trimmed and lower-cased; "" (none) when it is empty,
-// too long, or holds anything but letters, digits, spaces and - _ . + ~ /.
+// too long, not ValidText (a Hangul filler is a letter that shows as a blank source), or holds
+// anything but letters, digits, spaces and - _ . + ~ /.
 func campaignValue(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxCampaignLength || !utf8.ValidString(s) {
+	if s == "" || len(s) > maxCampaignLength || !item.ValidText(s) {
 		return ""
 	}
 	for _, r := range s {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
@@ -82,11 +81,11 @@ func parsePageURL(s string) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, invalid("url must be an absolute http(s) URL")
 	}
-	if !item.ValidHost(u.Hostname()) {
-		return nil, invalid("url's host must be a DNS name or an IP address")
+	if !item.ValidHost(item.Site(u)) {
+		return nil, invalid("url's host must be a DNS name or an IP address without a zone")
 	}
-	if strings.IndexByte(u.Path, 0) >= 0 {
-		return nil, invalid("url must not contain NUL")
+	if !item.ValidText(u.Path) {
+		return nil, invalid("url's path must be UTF-8 text without control or invisible characters")
 	}
 	return u, nil
 }

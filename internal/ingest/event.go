@@ -110,5 +110,8 @@ func validTarget(target string) error {
 			return invalid("target must be printable text")
 		}
 	}
+	if !item.ValidText(target) {
+		return invalid("target must not hold invisible characters")
+	}
 	return nil
 }

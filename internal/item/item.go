@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"github.com/tallyhq/tally/internal/session"
 )
 
@@ -35,16 +37,33 @@ func Site(u *url.URL) string { return NormalizeSite(u.Hostname()) }
 // Unicode spaces stays what it is, and ValidHost refuses it.
 func NormalizeSite(host string) string {
 	h := strings.TrimSuffix(strings.ToLower(strings.Trim(host, " \t\r\n")), ".")
+	if !isASCII(h) {
+		// An international name as a person types it: its ASCII (punycode) form, the one
+		// browsers send. A name IDNA refuses stays as it is, and ValidHost refuses it.
+		if a, err := idna.Lookup.ToASCII(h); err == nil {
+			h = a
+		}
+	}
 	return strings.TrimPrefix(h, "www.")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidHost reports whether h is a DNS name (letters, digits, hyphens and the underscores some
 // hosts have, in dot-separated labels of at most 63 bytes, 253 in all, as browsers send even
-// international names) or an IP address. Anything else in a site, such as a spreadsheet
-// formula, is not a site.
+// international names; NormalizeSite turns a Unicode name into that form) or an IP address
+// without a zone (a zone is free text: "fe80::1%<anything>"). Anything else in a site, such
+// as a spreadsheet formula, is not a site.
 func ValidHost(h string) bool {
-	if _, err := netip.ParseAddr(h); err == nil {
-		return true
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Zone() == ""
 	}
 	h = strings.TrimSuffix(h, ".")
 	if h == "" || len(h) > 253 {
@@ -93,11 +112,12 @@ func ParseKey(k []byte) (Item, error) {
 	return Item{Site: string(site), Type: string(typ), Slug: string(slug)}, nil
 }
 
-// Valid reports whether it can be stored: a site and a type, and no NUL anywhere.
+// Valid reports whether it can be stored: a site and a type, each part within its byte bound
+// and passing ValidText (so no NUL, the key separator, anywhere). Handlers check it before a
+// write, and the write models again, so nothing a store refuses can reach one.
 func (it Item) Valid() bool {
 	return it.Site != "" && it.Type != "" &&
-		strings.IndexByte(it.Site, sep) < 0 && strings.IndexByte(it.Type, sep) < 0 &&
-		strings.IndexByte(it.Slug, sep) < 0
+		ValidKeyPart(it.Site, MaxSiteBytes) && ValidKeyPart(it.Type, MaxTypeBytes) && ValidKeyPart(it.Slug, MaxSlugBytes)
 }
 
 // Counted is an item with its counts, as the jobs move them from one model to the other.

@@ -23,6 +23,7 @@ import (
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/ingest"
+	"github.com/tallyhq/tally/internal/jsonhttp"
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
@@ -254,7 +255,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	if m.Config.MetricsAddr == "" {
 		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
 	}
-	return mux
+	return jsonhttp.TextQuery(mux)
 }
 
 // Close shuts down gracefully within --shutdown-timeout: stop accepting and let in-flight
