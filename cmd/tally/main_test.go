@@ -58,7 +58,7 @@ type testApp struct {
 
 // newTestApp starts the whole server on 127.0.0.1:0 with data in dir, trusting 127.0.0.1 as a
 // proxy so tests can play many visitors through X-Forwarded-For.
-func newTestApp(t *testing.T, dir string, extra ...string) *testApp {
+func newTestApp(t testing.TB, dir string, extra ...string) *testApp {
 	t.Helper()
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--trusted-proxies", "127.0.0.1/32",
 		"--admin-password", testPassword}, extra...)
@@ -83,7 +83,7 @@ func newTestApp(t *testing.T, dir string, extra ...string) *testApp {
 	return app
 }
 
-func (a *testApp) close(t *testing.T) {
+func (a *testApp) close(t testing.TB) {
 	t.Helper()
 	if a.closed {
 		return
