@@ -98,7 +98,7 @@ func TestHostileTextNeverReachesAReadModel(t *testing.T) {
 // the seeds; CI fuzzes it for a few seconds.
 func FuzzBeaconsFlush(f *testing.F) {
 	for _, s := range []struct {
-		kind                       uint8
+		kind                        uint8
 		url, referrer, name, target string
 	}{
 		{0, "https://blog.example.com/blogs/hello", "https://news.example.org/item?id=1", "", ""},
