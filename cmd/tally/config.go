@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/ingest"
@@ -52,8 +51,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
 	fs.IntVar(&c.RateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
 	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")
-	fs.IntVar(&c.MaxSites, "max-sites", bolt.DefaultMaxSites, "sites the write model keeps at most; views of further sites are answered but not kept")
-	fs.IntVar(&c.MaxItemsPerSite, "max-items-per-site", bolt.DefaultMaxItemsPerSite, "items one site keeps at most; views of further paths are answered but not kept")
+	fs.IntVar(&c.MaxSites, "max-sites", item.DefaultMaxSites, "sites the write model keeps at most; views of further sites are answered but not kept")
+	fs.IntVar(&c.MaxItemsPerSite, "max-items-per-site", item.DefaultMaxItemsPerSite, "items one site keeps at most; views of further paths are answered but not kept")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", "", "GeoLite2, GeoIP2 or DB-IP country or city database (.mmdb) giving views a country; empty: no countries")
 	fs.IntVar(&c.MaxDimValues, "dimension-values", item.DefaultMaxDimValues, "distinct referrers, campaigns, browsers… kept per site, dimension and UTC day; the rest count as (other)")
 	fs.IntVar(&c.RetentionDays, "retention-days", 0, "days of sources, devices and countries the daily snapshot keeps; 0 keeps all (views and likes are always kept)")

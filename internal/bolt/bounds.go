@@ -16,8 +16,8 @@ import (
 
 // Defaults of the bounds.
 const (
-	DefaultMaxSites        = 1_000
-	DefaultMaxItemsPerSite = 100_000
+	DefaultMaxSites        = item.DefaultMaxSites
+	DefaultMaxItemsPerSite = item.DefaultMaxItemsPerSite
 	// DefaultMaxDedupWindows is about 100 MB of index: half an hour of 1,000 new visitors a
 	// second, each reading a page.
 	DefaultMaxDedupWindows = 2_000_000
@@ -25,8 +25,8 @@ const (
 
 // Reasons given to Options.OnRefused.
 const (
-	RefusedSite      = "sites"          // a new site past MaxSites
-	RefusedItem      = "items_per_site" // a new item past MaxItemsPerSite
+	RefusedSite      = item.RefusedSite // a new site past MaxSites
+	RefusedItem      = item.RefusedItem // a new item past MaxItemsPerSite
 	RefusedDedupFull = "dedup_full"     // a view whose window could not be kept: counted as unique
 	// RefusedVisitorsFull is a view whose visitor could not be remembered for the day: not
 	// counted as a new visitor (the view itself counts).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -378,19 +379,31 @@ func (s *Store) FoldDims(ctx context.Context) error {
 }
 
 // keepDims moves a committed batch's visitors and values into memory, before the next batch
-// asks about them, and its page views into the live view.
+// asks about them, and its page views into the live view. What a bound refused leaves
+// nothing behind: a refused site gets no value sets, and no refused item a live view.
 func (s *Store) keepDims(b *batch) {
 	for h := range b.dims.visitors {
 		s.dims.visitors[h] = struct{}{}
 		s.unfoldedVisitors[b.day] = binary.BigEndian.AppendUint64(s.unfoldedVisitors[b.day], h)
 	}
+	refusedSite := func(site string) bool {
+		return len(b.refused) > 0 && b.refused[string(item.SiteOwner(site).Key())]
+	}
 	for k := range b.dims.values {
-		s.dims.values[k] = struct{}{}
+		if !refusedSite(k.site) {
+			s.dims.values[k] = struct{}{}
+		}
 	}
 	for k, n := range b.dims.perDim {
-		s.dims.perDim[k] += n
+		if !refusedSite(k.site) {
+			s.dims.perDim[k] += n
+		}
 	}
-	s.live.add(time.UnixMilli(b.nowMs), b.dims.live) // before the answers: Realtime shows them
+	live := b.dims.live
+	if len(b.refused) > 0 {
+		live = slices.DeleteFunc(live, func(v liveView) bool { return b.refused[string(v.item.Key())] })
+	}
+	s.live.add(time.UnixMilli(b.nowMs), live) // before the answers: Realtime shows them
 }
 
 // keepRows adds a committed batch's row changes to those the next fold applies; the fold

@@ -26,7 +26,8 @@ func TestSite(t *testing.T) {
 }
 
 func TestNormalizeSite(t *testing.T) {
-	for in, want := range map[string]string{" WWW.Example.com. ": "example.com", "blog.example.com": "blog.example.com", "": ""} {
+	for in, want := range map[string]string{" WWW.Example.com. ": "example.com", "blog.example.com": "blog.example.com", "": "",
+		"Bücher.Example": "xn--bcher-kva.example", "www.例え.テスト": "xn--r8jz45g.xn--zckzah"} {
 		if got := NormalizeSite(in); got != want {
 			t.Errorf("NormalizeSite(%q) = %q, want %q", in, got, want)
 		}
@@ -56,6 +57,8 @@ func TestValidHost(t *testing.T) {
 		`=hyperlink("evil.example","x")`: false, "-evil.com": false, "a..b": false, "": false,
 		"bücher.de": false, "+1.example": false, "@sum(a1)": false, "a b.com": false,
 		strings.Repeat("a", 64) + ".com": false,
+		"fe80::1%eth0": false, "fe80::1%<b>x</b>": false, "fe80::1": true,
+		strings.Repeat("a.", 126) + "com": false, // 255 bytes
 	} {
 		if got := ValidHost(h); got != want {
 			t.Errorf("ValidHost(%q) = %v, want %v", h, got, want)

@@ -195,7 +195,8 @@ func (m *Main) openStores(ctx context.Context) error {
 		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
 			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite,
 			MaxDimValues: m.Config.MaxDimValues},
-		Redis:     redis.Options{Logger: m.Log, MaxDimValues: m.Config.MaxDimValues},
+		Redis: redis.Options{Logger: m.Log, MaxDimValues: m.Config.MaxDimValues,
+			MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite, OnRefused: m.Metrics.Refused},
 		ReadStore: m.Config.ReadStore, Now: m.Now, Node: m.Config.Node,
 	})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -40,6 +41,11 @@ type Options struct {
 	// MaxDimValues bounds the distinct values of one dimension per site and day; past it, a
 	// new value counts as item.Other. Zero: item.DefaultMaxDimValues.
 	MaxDimValues int
+	// MaxSites and MaxItemsPerSite bound what visitors can make the store keep, as on bbolt:
+	// past them nothing new is created and OnRefused hears the reason (item.RefusedSite,
+	// item.RefusedItem). Zero: item.DefaultMaxSites, item.DefaultMaxItemsPerSite.
+	MaxSites, MaxItemsPerSite int
+	OnRefused                 func(reason string)
 }
 
 // Store is the write model on Redis.
@@ -52,6 +58,10 @@ type Store struct {
 	where  string
 	// maxValues bounds the distinct values of a dimension per site and day.
 	maxValues int
+	// maxSites and maxItems bound the sites and each site's items (see Options).
+	maxSites, maxItems int
+	onRefused          func(string)
+	refusedOnce        sync.Map // reason → true once logged
 }
 
 // Open connects to the Redis at rawURL (redis://[:password@]host:6379/0, or rediss:// for TLS)
@@ -75,6 +85,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if opts.MaxDimValues <= 0 {
 		opts.MaxDimValues = item.DefaultMaxDimValues
 	}
+	if opts.MaxSites <= 0 {
+		opts.MaxSites = item.DefaultMaxSites
+	}
+	if opts.MaxItemsPerSite <= 0 {
+		opts.MaxItemsPerSite = item.DefaultMaxItemsPerSite
+	}
 	// go-redis has one logger for the process; its lines (a server that cannot be dialled) go
 	// to tally's log as warnings instead of to standard error.
 	goredis.SetLogger(slogger{opts.Logger})
@@ -85,7 +101,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = opts.Timeout, opts.Timeout, opts.Timeout, opts.Timeout
 	o.MaxRetries = 1
-	s := &Store{rdb: goredis.NewClient(o), p: opts.Prefix, window: opts.Window, now: opts.Now, log: opts.Logger, where: where, maxValues: opts.MaxDimValues}
+	s := &Store{rdb: goredis.NewClient(o), p: opts.Prefix, window: opts.Window, now: opts.Now, log: opts.Logger, where: where, maxValues: opts.MaxDimValues,
+		maxSites: opts.MaxSites, maxItems: opts.MaxItemsPerSite, onRefused: opts.OnRefused}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("write model %s: cannot connect: %w", where, err)
@@ -165,14 +182,39 @@ func (s *Store) Record(ctx context.Context, v item.View) error {
 	keys := append(s.itemKeys(member), cur, prev, capKey)
 	keys, dimArgs := s.dimsOf(keys, v, member, now)
 	args := append([]any{member, day(now), now.UnixMilli(), s.window.Milliseconds(), v.Cap}, dimArgs...)
+	keys, args = s.withBounds(keys, args, v.Item.Site)
 	res, err := recordScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("record view in %s: %w", s.where, err)
 	}
-	if res < 0 {
+	switch {
+	case res == -1:
 		return item.ErrCapped
+	case res < -1:
+		s.refuse(int64(-res))
 	}
 	return nil
+}
+
+// withBounds adds what the scripts' admit reads: the sites hash last among the keys, and the
+// site and both bounds last among the arguments.
+func (s *Store) withBounds(keys []string, args []any, site string) ([]string, []any) {
+	return append(keys, s.p+"sites"), append(args, site, s.maxSites, s.maxItems)
+}
+
+// refuse reports a refusal by admit's code, and logs its kind the first time.
+func (s *Store) refuse(code int64) {
+	reason := item.RefusedSite
+	if code == 3 {
+		reason = item.RefusedItem
+	}
+	if s.onRefused != nil {
+		s.onRefused(reason)
+	}
+	if _, logged := s.refusedOnce.LoadOrStore(reason, true); !logged {
+		s.log.Warn("write model bound reached: nothing new of this kind is kept (logged once per node)", "bound", reason,
+			"max_sites", s.maxSites, "max_items_per_site", s.maxItems)
+	}
 }
 
 // likeTTL keeps the day's like counters until the day is surely over everywhere.
@@ -186,9 +228,13 @@ func (s *Store) Like(ctx context.Context, l item.Like) (item.LikeCounts, error) 
 	member := string(l.Item.Key())
 	d := day(s.now())
 	keys := append(s.itemKeys(member), s.likeKey(d, l.Session, member), s.p+"lb:"+strconv.FormatInt(d, 10)+":"+pairHash(l.Client, member))
-	res, err := likeScript.Run(ctx, s.rdb, keys, member, d, l.Delta, l.Cap, l.Budget, likeTTL.Milliseconds()).Int64Slice()
-	if err != nil || len(res) != 2 {
+	keys, args := s.withBounds(keys, []any{member, d, l.Delta, l.Cap, l.Budget, likeTTL.Milliseconds()}, l.Item.Site)
+	res, err := likeScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+	if err != nil || len(res) != 3 {
 		return item.LikeCounts{}, fmt.Errorf("like in %s: %w", s.where, err)
+	}
+	if res[2] != 0 {
+		s.refuse(res[2])
 	}
 	return item.LikeCounts{User: int(res[0]), Total: res[1]}, nil
 }
@@ -235,7 +281,8 @@ func (s *Store) Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error
 			return nil, fmt.Errorf("seed: invalid seed %+v", sd)
 		}
 		member := string(sd.Item.Key())
-		res, err := seedScript.Run(ctx, s.rdb, append(s.itemKeys(member), s.p+"seeds"), member, d, sd.Views, sd.Likes).Int64Slice()
+		keys, args := s.withBounds(append(s.itemKeys(member), s.p+"seeds"), []any{member, d, sd.Views, sd.Likes}, sd.Item.Site)
+		res, err := seedScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
 		if err != nil || len(res) != 2 {
 			return nil, fmt.Errorf("seed in %s: %w", s.where, err)
 		}

@@ -9,7 +9,8 @@ import goredis "github.com/redis/go-redis/v9"
 // Keys (P is the prefix): P i:<item> hash of u (unique), t (total), l (likes), d (UTC day of
 // the last change), v (version); P h:<item> hash of day → "u t l" at the end of that day;
 // P dirty and P items sorted sets of item keys (score 0, ordered by key); P v the version
-// counter; P lastday the latest day written, so a clock that steps back cannot reopen a day.
+// counter; P lastday the latest day written, so a clock that steps back cannot reopen a day;
+// P sites hash of site → its items, for the bounds on sites and items per site.
 
 // touch is the prelude of the scripts that change an item: it files the item's counts of an
 // earlier day in its history, adds du, dt, dl (likes floored at zero), stamps the day and a new
@@ -21,6 +22,23 @@ local function today(day)
 	if day < last then return last end
 	if day > last then redis.call('SET', KEYS[6], day) end
 	return day
+end
+-- admit lets a change create its item only within the bounds: 0 when the item exists or may be
+-- created (and then counts it in its site), 2 for a new site past the bound on sites, 3 for a
+-- new item past the bound on items per site. The last key is the sites hash; the last three
+-- ARGV are the site, the bound on sites and the bound on items per site. It runs before a
+-- script writes anything, so what it refuses leaves nothing behind.
+local function admit()
+	if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+	local sites, site = KEYS[#KEYS], ARGV[#ARGV - 2]
+	local n = redis.call('HGET', sites, site)
+	if not n then
+		if redis.call('HLEN', sites) >= tonumber(ARGV[#ARGV - 1]) then return 2 end
+	elseif tonumber(n) >= tonumber(ARGV[#ARGV]) then
+		return 3
+	end
+	redis.call('HINCRBY', sites, site, 1)
+	return 0
 end
 local function touch(member, day, du, dt, dl)
 	local r = redis.call('HMGET', KEYS[1], 'u', 't', 'l', 'd')
@@ -40,9 +58,11 @@ end
 // yesterday's session id for the item (the same key twice when there is no yesterday's id);
 // each holds the expiry (unix ms) of its window, compared with the caller's clock. KEYS[9]
 // counts the session's views of the item this minute, for the cap ARGV[5] (0: none); over it,
-// nothing is counted and the script returns -1.
-// ARGV: item key, day, now ms, window ms, cap.
+// nothing is counted and the script returns -1; past a bound (see admit) it returns -2 or -3.
+// ARGV: item key, day, now ms, window ms, cap, the dimensions' (see dimsPart), the bounds'.
 var recordScript = goredis.NewScript(touch + `
+local refused = admit()
+if refused ~= 0 then return -refused end
 local now, window, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 if cap > 0 then
 	local n = redis.call('INCR', KEYS[9])
@@ -121,9 +141,11 @@ redis.call('SADD', KEYS[15], dayKey)
 
 // likeScript applies a visitor's press within the visitor's cap and the address block's budget
 // for the item and UTC day. KEYS[7] holds the visitor's likes of the day, KEYS[8] the block's.
-// ARGV: item key, day, delta, cap, budget (0: none), ttl ms of the day's counters.
-// It returns the visitor's likes after the press and the item's total.
+// ARGV: item key, day, delta, cap, budget (0: none), ttl ms of the day's counters, the bounds'.
+// It returns the visitor's likes after the press, the item's total and admit's answer.
 var likeScript = goredis.NewScript(touch + `
+local refused = admit()
+if refused ~= 0 then return {0, 0, refused} end
 local delta, cap, budget, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local cur = tonumber(redis.call('GET', KEYS[7]) or '0')
 local left, spent = cap - cur, 0
@@ -142,13 +164,14 @@ if change ~= 0 then
 	if budget > 0 then redis.call('SET', KEYS[8], math.max(0, spent + change), 'PX', ttl) end
 	touch(ARGV[1], today(tonumber(ARGV[2])), 0, 0, change)
 end
-return {cur + change, tonumber(redis.call('HGET', KEYS[1], 'l') or '0')}
+return {cur + change, tonumber(redis.call('HGET', KEYS[1], 'l') or '0'), 0}
 `)
 
 // seedScript moves an item by the difference between its new and its last imported counts.
 // KEYS[7] is the hash of imported counts. ARGV: item key, day, views, likes (-1: keep the
-// imported count). It returns the seed it replaced.
+// imported count), the bounds'. It returns the seed it replaced (nothing past a bound).
 var seedScript = goredis.NewScript(touch + `
+if admit() ~= 0 then return {0, 0} end
 local old = redis.call('HGET', KEYS[7], ARGV[1])
 local ov, ol = 0, 0
 if old then

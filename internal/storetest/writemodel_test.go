@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/storetest"
 )
 
@@ -365,4 +367,87 @@ func excludedRows(t *testing.T, w storetest.WriteModel) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, "|")
+}
+
+// TestWriteModelBounds: --max-sites and --max-items-per-site hold on every write model alike.
+// Past a bound nothing new is created — no item, no dimension rows, no live view, no likes —
+// while existing items go on counting, and each refusal is reported with its reason.
+func TestWriteModelBounds(t *testing.T) {
+	clk := clock.NewFake(noon)
+	type refusals struct {
+		sync.Mutex
+		n map[string]int
+	}
+	for name, open := range map[string]func(t *testing.T, r *refusals) storetest.WriteModel{
+		"bbolt": func(t *testing.T, r *refusals) storetest.WriteModel {
+			return storetest.Write(t, bolt.Options{Now: clk.Now, MaxSites: 2, MaxItemsPerSite: 3, OnRefused: func(reason string) {
+				r.Lock()
+				r.n[reason]++
+				r.Unlock()
+			}})
+		},
+		"redis": func(t *testing.T, r *refusals) storetest.WriteModel {
+			return storetest.Redis(t, redis.Options{Now: clk.Now, MaxSites: 2, MaxItemsPerSite: 3, OnRefused: func(reason string) {
+				r.Lock()
+				r.n[reason]++
+				r.Unlock()
+			}})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := &refusals{n: map[string]int{}}
+			w := open(t, r)
+			ctx := context.Background()
+			page := func(site string, i int) item.Item { return item.Item{Site: site, Type: "page", Slug: fmt.Sprint(i)} }
+			for _, site := range []string{"a.example", "b.example", "c.example"} {
+				for i := range 5 {
+					if err := w.Record(ctx, pageView(page(site, i), "v", noon, "ref.example")); err != nil {
+						t.Fatal(err) // past a bound the view is answered as usual
+					}
+				}
+			}
+			if _, err := w.Like(ctx, item.Like{Item: page("d.example", 0), Session: storetest.SID("v", noon), Delta: 3, Cap: 16}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Like(ctx, item.Like{Item: page("a.example", 4), Session: storetest.SID("v", noon), Delta: 3, Cap: 16}); err != nil {
+				t.Fatal(err)
+			}
+			for it, want := range map[item.Item]int64{page("a.example", 0): 1, page("a.example", 2): 1, page("a.example", 3): 0,
+				page("b.example", 1): 1, page("b.example", 4): 0, page("c.example", 0): 0} {
+				if c, err := w.Counts(ctx, it); err != nil || c.Total != want {
+					t.Errorf("%v: total %d (%v), want %d", it, c.Total, err, want)
+				}
+			}
+			for _, it := range []item.Item{page("d.example", 0), page("a.example", 4)} {
+				if c, _ := w.Counts(ctx, it); c.Likes != 0 {
+					t.Errorf("%v: %d likes kept past a bound", it, c.Likes)
+				}
+			}
+			// An existing item goes on counting.
+			if err := w.Record(ctx, pageView(page("a.example", 0), "w", noon, "")); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ := w.Counts(ctx, page("a.example", 0)); c.Total != 2 {
+				t.Errorf("an existing item past the bound: total %d, want 2", c.Total)
+			}
+			if n, _ := w.DirtyLen(ctx); n != 6 {
+				t.Errorf("%d dirty items, want the 6 that exist", n)
+			}
+			r.Lock()
+			if r.n[item.RefusedItem] != 4+1 || r.n[item.RefusedSite] != 5+1 {
+				t.Errorf("refusals %v, want 5 %s and 6 %s", r.n, item.RefusedItem, item.RefusedSite)
+			}
+			r.Unlock()
+			// The refused site left nothing behind.
+			rows, _ := dimRows(t, w)
+			for k := range rows {
+				if strings.HasPrefix(k, "c.example/") || strings.HasPrefix(k, "d.example/") {
+					t.Errorf("a refused site has dimension rows: %s", k)
+				}
+			}
+			if live, err := w.Realtime(ctx, "c.example"); err != nil || live.Views != 0 || len(live.Pages) != 0 {
+				t.Errorf("a refused site has a live view: %+v (%v)", live, err)
+			}
+		})
+	}
 }
