@@ -57,7 +57,7 @@ func TestValidHost(t *testing.T) {
 		`=hyperlink("evil.example","x")`: false, "-evil.com": false, "a..b": false, "": false,
 		"bücher.de": false, "+1.example": false, "@sum(a1)": false, "a b.com": false,
 		strings.Repeat("a", 64) + ".com": false,
-		"fe80::1%eth0": false, "fe80::1%<b>x</b>": false, "fe80::1": true,
+		"fe80::1%eth0":                   false, "fe80::1%<b>x</b>": false, "fe80::1": true,
 		strings.Repeat("a.", 126) + "com": false, // 255 bytes
 	} {
 		if got := ValidHost(h); got != want {

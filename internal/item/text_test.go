@@ -15,9 +15,9 @@ func TestValidText(t *testing.T) {
 		{"/über/café", true},
 		{"/日本語/ページ", true},
 		{"/emoji/👩‍💻", true}, // a zero-width joiner inside an emoji sequence
-		{"\xff\xfe", false},   // invalid UTF-8
-		{"a\x00b", false},     // NUL, the key separator
-		{"a\nb", false},       // C0
+		{"\xff\xfe", false},  // invalid UTF-8
+		{"a\x00b", false},    // NUL, the key separator
+		{"a\nb", false},      // C0
 		{"a\x1b[31mred", false},
 		{"a\x7fb", false},
 		{"a\u0085b", false}, // C1
