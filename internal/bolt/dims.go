@@ -107,7 +107,10 @@ func (db *dimBatch) reset() {
 // item and value on every view, for a question nobody asks of one post.
 func (s *Store) applyDims(b *batch, v item.View, itemKey []byte, unique bool) {
 	if !v.Page {
-		b.dims.add(v.Item, item.DimTotal, "", s.newVisitor(b, dedupHash(v.Session, itemKey)))
+		// An event's visitors are the site's visitors of the day who did it, so a conversion
+		// rate is a share: a session that viewed no page of the site today is not one yet.
+		viewer := s.knownVisitor(b, siteHash(v.Session, v.Item.Site))
+		b.dims.add(v.Item, item.DimTotal, "", viewer && s.newVisitor(b, dedupHash(v.Session, itemKey)))
 		return
 	}
 	siteHash := siteHash(v.Session, v.Item.Site)
@@ -215,6 +218,15 @@ func (s *Store) newVisitor(b *batch, h uint64) bool {
 	}
 	b.dims.visitors[h] = struct{}{}
 	return true
+}
+
+// knownVisitor reports whether the pair hashed to h was counted as a visitor today.
+func (s *Store) knownVisitor(b *batch, h uint64) bool {
+	_, ok := s.dims.visitors[h]
+	if !ok {
+		_, ok = b.dims.visitors[h]
+	}
+	return ok
 }
 
 // capValue returns value, or item.Other once the site has maxValues other values of d today.

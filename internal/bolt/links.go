@@ -17,6 +17,9 @@ func (s *Store) SetLink(ctx context.Context, site, link string) error {
 		return err
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketSites).Get([]byte(site)) == nil {
+			return nil // a site the bounds refused, or one never counted: nothing of it is kept
+		}
 		b, err := tx.CreateBucketIfNotExists(bucketLinks)
 		if err != nil {
 			return err

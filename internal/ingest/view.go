@@ -115,9 +115,15 @@ func (h *Handler) count(vis *visitor, endpoint string, u *url.URL, it *item.Item
 	return nil
 }
 
-// rememberLink tells the write model how the site names its pages when that changed. A failure
-// is logged, not returned: the view is counted, and only the dashboard's link is at stake.
+// rememberLink tells the write model how the site names its pages when that changed. Only a
+// beacon whose Origin is the page's own origin teaches it: a browser on the site itself sends
+// one, while a bare curl (no Origin) or a page elsewhere cannot choose the scheme and port of
+// every dashboard link. A failure is logged, not returned: the view is counted, and only the
+// dashboard's link is at stake.
 func (h *Handler) rememberLink(vis *visitor, site string, u *url.URL) {
+	if o, err := url.Parse(vis.r.Header.Get("Origin")); err != nil || o.Host == "" || !sameOrigin(o, u) {
+		return
+	}
 	link, changed := h.links.next(site, u, vis.now)
 	if !changed {
 		return
@@ -247,4 +253,12 @@ func (h *Handler) matchesSession(v *visitor, sid session.ID) bool {
 	}
 	prev, ok := h.previousSession(v)
 	return ok && prev == sid
+}
+
+// sameOrigin reports whether an Origin header names the origin of page u, as item.Link writes
+// origins (lower case, without a default port).
+func sameOrigin(origin, u *url.URL) bool {
+	o, _ := item.LinkOf(origin)
+	p, _ := item.LinkOf(u)
+	return o.Origin == p.Origin
 }

@@ -3,12 +3,21 @@ package redis
 import (
 	"context"
 	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
+// linkScript sets a site's link only for a site the store keeps (one in the sites hash that the
+// bounds maintain). KEYS: the links hash, the sites hash; ARGV: site, link.
+var linkScript = goredis.NewScript(`
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
+`)
+
 // SetLink remembers how the beacons of site name its pages (see item.Link), for the
-// dashboard's links.
+// dashboard's links; nothing for a site that has no items (one the bounds refused).
 func (s *Store) SetLink(ctx context.Context, site, link string) error {
-	if err := s.rdb.HSet(ctx, s.p+"links", site, link).Err(); err != nil {
+	if err := linkScript.Run(ctx, s.rdb, []string{s.p + "links", s.p + "sites"}, site, link).Err(); err != nil {
 		return fmt.Errorf("remember link of %s in %s: %w", site, s.where, err)
 	}
 	return nil

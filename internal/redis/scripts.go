@@ -104,7 +104,9 @@ local function owner(hkey, member)
 	redis.call('SADD', KEYS[14], member)
 end
 if not page then -- a client event: its own totals, its visitors once a day, for the events panel
-	add(KEYS[11], 0, '', newVisitor(ARGV[9]))
+	-- Only the site's visitors of the day count as the event's, so conversion is a share.
+	local viewer = redis.call('SISMEMBER', KEYS[10], ARGV[10]) == 1
+	add(KEYS[11], 0, '', viewer and newVisitor(ARGV[9]))
 	owner(KEYS[11], ARGV[1])
 else
 	local siteNew, itemRows = newVisitor(ARGV[10]), false

@@ -264,3 +264,33 @@ func TestReadModelDimensions(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteModelEventVisitorsAreViewers: an event's visitors are the site's visitors of the day
+// who did it, so a conversion rate never passes 100%: events from sessions that viewed no page
+// of the site count as events, not as visitors.
+func TestWriteModelEventVisitorsAreViewers(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, _ *clock.Fake) {
+		ctx := context.Background()
+		cv := item.Item{Site: hello.Site, Type: "download", Slug: "cv.pdf"}
+		event := func(who string) {
+			if err := w.Record(ctx, item.View{Item: cv, Session: storetest.SID(who, noon)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 20 { // twenty sessions that never viewed a page
+			event(fmt.Sprint("drive-by", i))
+		}
+		if err := w.Record(ctx, pageView(hello, "reader", noon, "")); err != nil {
+			t.Fatal(err)
+		}
+		event("reader")
+		event("reader") // once a day
+		rows, _ := dimRows(t, w)
+		if got := rows["blog.example.com/download/cv.pdf 2026-11-24 ="]; got != "22/1" {
+			t.Errorf("the event's views/visitors = %q, want 22/1: only the reader who viewed a page", got)
+		}
+		if got := rows["blog.example.com// 2026-11-24 ="]; got != "1/1" {
+			t.Errorf("the site's views/visitors = %q, want 1/1", got)
+		}
+	})
+}

@@ -300,18 +300,22 @@ func TestWriteModelSessionCap(t *testing.T) {
 	})
 }
 
-// TestWriteModelLinks: the write model keeps, per site, the last link it was told, for every
-// node's dashboard.
+// TestWriteModelLinks: the write model keeps, per site it keeps, the last link it was told, for
+// every node's dashboard; a site with no items (one the bounds refused) gets none.
 func TestWriteModelLinks(t *testing.T) {
 	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, _ *clock.Fake) {
 		ctx := context.Background()
 		if got, err := w.Links(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("links of an empty write model: %v %v", got, err)
 		}
+		for _, site := range []string{"example.com", "b.example"} {
+			view(t, w, item.View{Item: item.Item{Site: site, Type: "home"}, Session: storetest.SID("v", noon)})
+		}
 		for _, l := range []struct{ site, link string }{
 			{"example.com", "http://127.0.0.1:8090"},
 			{"b.example", "https://www.b.example/"},
 			{"example.com", "https://example.com/"},
+			{"never-counted.example", "https://never-counted.example"},
 		} {
 			if err := w.SetLink(ctx, l.site, l.link); err != nil {
 				t.Fatal(err)
