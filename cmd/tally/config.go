@@ -55,7 +55,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxItemsPerSite, "max-items-per-site", item.DefaultMaxItemsPerSite, "items one site keeps at most; views of further paths are answered but not kept")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", "", "GeoLite2, GeoIP2 or DB-IP country or city database (.mmdb) giving views a country; empty: no countries")
 	fs.IntVar(&c.MaxDimValues, "dimension-values", item.DefaultMaxDimValues, "distinct referrers, campaigns, browsers… kept per site, dimension and UTC day; the rest count as (other)")
-	fs.IntVar(&c.RetentionDays, "retention-days", 0, "days of sources, devices and countries the daily snapshot keeps; 0 keeps all (views and likes are always kept)")
+	fs.IntVar(&c.RetentionDays, "retention-days", 0, "days of sources, devices, countries and Not counted rows the daily snapshot keeps; 0 keeps all (views and likes are always kept)")
 }
 
 // config validates the flags into a Config.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
@@ -102,5 +103,27 @@ func TestDedupIndexIsBounded(t *testing.T) {
 	// A visitor whose window is kept is still a repeat.
 	if record(t, s, hello, sid("0", noon)) {
 		t.Error("a repeat view within the window counted as unique")
+	}
+}
+
+// TestLiveRingsOfQuietSitesAreDropped: the live view keeps a ring per site only while the site
+// has views in the last 30 minutes, so memory follows the sites read now.
+func TestLiveRingsOfQuietSitesAreDropped(t *testing.T) {
+	clk := clock.NewFake(noon)
+	s, _ := openTestStore(t, Options{Now: clk.Now})
+	for _, site := range []string{"a.example", "b.example", "c.example"} {
+		if err := s.Record(context.Background(), item.View{Item: item.Item{Site: site, Type: "home"}, Session: sid("v", noon), Page: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(31 * time.Minute)
+	if err := s.Record(context.Background(), item.View{Item: item.Item{Site: "a.example", Type: "home"}, Session: sid("v", noon), Page: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.live.mu.Lock()
+	n := len(s.live.sites)
+	s.live.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d live rings after 31 quiet minutes for two of three sites, want 1", n)
 	}
 }

@@ -99,3 +99,24 @@ func (s *Store) PruneExcluded(ctx context.Context, day string) error {
 	}
 	return nil
 }
+
+// KeptSites reports which of sites the store keeps: those with items.
+func (s *Store) KeptSites(ctx context.Context, sites []string) (map[string]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kept := make(map[string]bool, len(sites))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSites)
+		for _, site := range sites {
+			if b.Get([]byte(site)) != nil {
+				kept[site] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read kept sites: %w", err)
+	}
+	return kept, nil
+}

@@ -19,6 +19,29 @@ const maxLivePerMinute = 100_000
 type live struct {
 	mu    sync.Mutex
 	sites map[string]*[liveMinutes]liveMinute
+	// swept is the minute quiet sites' rings were last dropped: once a minute, so memory
+	// follows the sites read now, not every site ever seen.
+	swept int64
+}
+
+// dropQuiet forgets the rings of sites without a view in the last liveMinutes minutes.
+func (l *live) dropQuiet(m int64) {
+	if l.swept == m {
+		return
+	}
+	l.swept = m
+	for site, ring := range l.sites {
+		quiet := true
+		for i := range ring {
+			if ring[i].minute > m-liveMinutes {
+				quiet = false
+				break
+			}
+		}
+		if quiet {
+			delete(l.sites, site)
+		}
+	}
 }
 
 type liveMinute struct {
@@ -44,6 +67,7 @@ func (l *live) add(now time.Time, views []liveView) {
 	if l.sites == nil {
 		l.sites = map[string]*[liveMinutes]liveMinute{}
 	}
+	l.dropQuiet(m)
 	for _, v := range views {
 		ring := l.sites[v.site]
 		if ring == nil {

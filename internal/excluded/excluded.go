@@ -39,9 +39,12 @@ const (
 	Unknown = "(unknown)"
 )
 
-// Sink is the write model as a drain needs it.
+// Sink is the write model as a drain needs it. KeptSites tells which of sites it keeps (has
+// items of): exclusions of any other site count under item.OtherSites, so a flood of hosts
+// that the bounds refuse, or that only bots ever sent, makes one row a day, not one per host.
 type Sink interface {
 	AddExcluded(ctx context.Context, rows []item.Excluded) error
+	KeptSites(ctx context.Context, sites []string) (map[string]bool, error)
 }
 
 type key struct {
@@ -54,16 +57,20 @@ type siteDay struct{ site, day string }
 // a nil *Buffer records nothing.
 type Buffer struct {
 	sink Sink
-	mu   sync.Mutex
+	// listed reports a site the owner listed (--sites): its exclusions are its own even before
+	// its first counted view. Nil: none listed.
+	listed func(site string) bool
+	mu     sync.Mutex
 	rows map[key]int64
 	// tokens are the bot tokens this node has seen per site and day, for MaxTokensPerDay.
 	tokens  map[siteDay]map[string]bool
 	dropped int64
 }
 
-// New returns a Buffer that drains into sink.
-func New(sink Sink) *Buffer {
-	return &Buffer{sink: sink, rows: map[key]int64{}, tokens: map[siteDay]map[string]bool{}}
+// New returns a Buffer that drains into sink; listed, if not nil, reports the sites the owner
+// listed.
+func New(sink Sink, listed func(site string) bool) *Buffer {
+	return &Buffer{sink: sink, listed: listed, rows: map[key]int64{}, tokens: map[siteDay]map[string]bool{}}
 }
 
 // Add counts one beacon for site not counted for reason at now; token is the bot's product
@@ -125,7 +132,7 @@ func (b *Buffer) Drain(ctx context.Context, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := b.sink.AddExcluded(ctx, rows); err != nil {
+	if err := b.write(ctx, rows); err != nil {
 		yesterday := now.UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 		b.mu.Lock()
 		for _, r := range rows {
@@ -139,6 +146,42 @@ func (b *Buffer) Drain(ctx context.Context, now time.Time) error {
 		return err
 	}
 	return nil
+}
+
+// write hands rows to the write model, those of sites it keeps nor the owner listed under
+// item.OtherSites (their bot tokens under Other).
+func (b *Buffer) write(ctx context.Context, rows []item.Excluded) error {
+	var ask []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.Site] && (b.listed == nil || !b.listed(r.Site)) {
+			seen[r.Site] = true
+			ask = append(ask, r.Site)
+		}
+	}
+	if len(ask) == 0 {
+		return b.sink.AddExcluded(ctx, rows)
+	}
+	kept, err := b.sink.KeptSites(ctx, ask)
+	if err != nil {
+		return err
+	}
+	merged := map[key]int64{}
+	for _, r := range rows {
+		k := key{r.Site, r.Day, r.Kind, r.Name}
+		if seen[r.Site] && !kept[r.Site] {
+			k.site = item.OtherSites
+			if r.Kind == item.ExcludedBot {
+				k.name = Other
+			}
+		}
+		merged[k] += r.Count
+	}
+	out := make([]item.Excluded, 0, len(merged))
+	for k, n := range merged {
+		out = append(out, item.Excluded{Site: k.site, Day: k.day, Kind: k.kind, Name: k.name, Count: n})
+	}
+	return b.sink.AddExcluded(ctx, out)
 }
 
 // Dropped returns how many exclusions did not fit in the buffer since it was made.

@@ -3,6 +3,8 @@ package excluded_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,9 +29,14 @@ func rows(t *testing.T, w *bolt.Store) map[string]int64 {
 	return m
 }
 
+// listed is an owner's --sites.
+func listed(sites ...string) func(string) bool {
+	return func(s string) bool { return slices.Contains(sites, s) }
+}
+
 func TestBufferCapsBotTokensPerSiteAndDay(t *testing.T) {
 	w := storetest.Write(t, bolt.Options{})
-	b := excluded.New(w)
+	b := excluded.New(w, listed("a.com", "b.com"))
 	for i := range excluded.MaxTokensPerDay + 5 {
 		b.Add("a.com", excluded.Bot, fmt.Sprintf("Bot%d", i), noon)
 	}
@@ -66,6 +73,10 @@ func (r *reopened) AddExcluded(ctx context.Context, rows []item.Excluded) error 
 	return r.w.AddExcluded(ctx, rows)
 }
 
+func (r *reopened) KeptSites(ctx context.Context, sites []string) (map[string]bool, error) {
+	return r.w.KeptSites(ctx, sites)
+}
+
 // TestBufferKeepsCountsAWriteModelRefused: a failed drain loses nothing of today or yesterday;
 // the retry adds the counts once. Older days are dropped: the flush may have closed them.
 func TestBufferKeepsCountsAWriteModelRefused(t *testing.T) {
@@ -75,7 +86,7 @@ func TestBufferKeepsCountsAWriteModelRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &reopened{w}
-	b := excluded.New(sink)
+	b := excluded.New(sink, listed("a.com"))
 	b.Add("a.com", excluded.Prefetch, "", noon)
 	b.Add("a.com", excluded.Prefetch, "", noon.AddDate(0, 0, -1))
 	b.Add("a.com", excluded.Prefetch, "", noon.AddDate(0, 0, -3))
@@ -101,5 +112,37 @@ func TestBufferKeepsCountsAWriteModelRefused(t *testing.T) {
 	nilBuffer.Add("a.com", excluded.Bot, "x", noon) // a handler without a buffer
 	if err := nilBuffer.Drain(context.Background(), noon); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExclusionsOfUnkeptSitesAreOneRow: a flood of beacons for hosts the write model does not
+// keep (refused by --max-sites, or never counted) makes one "(other sites)" row per day and
+// reason, their bots one "(other)" token; a site with a counted view, or one the owner listed,
+// keeps its own rows.
+func TestExclusionsOfUnkeptSitesAreOneRow(t *testing.T) {
+	w := storetest.Write(t, bolt.Options{})
+	if err := w.Record(context.Background(), item.View{Item: item.Item{Site: "counted.example", Type: "home"}}); err != nil {
+		t.Fatal(err)
+	}
+	b := excluded.New(w, listed("listed.example"))
+	for i := range 5000 {
+		b.Add(fmt.Sprintf("junk%d.example", i), excluded.RateLimit, "", noon)
+		b.Add(fmt.Sprintf("junk%d.example", i), excluded.Bot, fmt.Sprintf("Bot%d", i), noon)
+	}
+	b.Add("counted.example", excluded.Prefetch, "", noon)
+	b.Add("listed.example", excluded.Bot, "Googlebot", noon)
+	if err := b.Drain(context.Background(), noon); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{
+		"(other sites) 2026-11-24 reason rate_limit": 5000,
+		"(other sites) 2026-11-24 reason bot":        5000,
+		"(other sites) 2026-11-24 bot (other)":       5000,
+		"counted.example 2026-11-24 reason prefetch": 1,
+		"listed.example 2026-11-24 reason bot":       1,
+		"listed.example 2026-11-24 bot Googlebot":    1,
+	}
+	if got := rows(t, w); !maps.Equal(got, want) {
+		t.Errorf("rows = %v\nwant %v", got, want)
 	}
 }

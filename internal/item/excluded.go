@@ -17,3 +17,8 @@ const (
 	ExcludedReason = "reason"
 	ExcludedBot    = "bot"
 )
+
+// OtherSites is the site of exclusions of every site a write model does not keep (the bounds
+// refused it, or it never had a counted view) and the owner did not list: one row a day for
+// all of them, however many hosts a flood names.
+const OtherSites = "(other sites)"

@@ -203,7 +203,7 @@ func (m *Main) openStores(ctx context.Context) error {
 		return err
 	}
 	m.stores = st
-	m.excluded = excluded.New(st.Write)
+	m.excluded = excluded.New(st.Write, m.Config.Sites.Listed)
 	m.run = schedule.Jobs{Now: m.Now, Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log).Retain(m.Config.RetentionDays),
 		Metrics: m.Metrics, Log: m.Log}
 	if shared, ok := st.Write.(*redis.Store); ok {

@@ -39,13 +39,22 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 	return nil
 }
 
-// PruneDims deletes the dimension rows of days before before, for --retention-days.
-func (db *DB) PruneDims(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `/* snapshot */ DELETE FROM dimension_daily WHERE date < $1::date`, session.FormatDay(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune dimension_daily: %w", err)
-	}
-	return tag.RowsAffected(), nil
+// PruneDays deletes the rows of days before before that --retention-days bounds: sources,
+// devices and countries (dimension_daily) and what was not counted (excluded_daily), in one
+// transaction. It returns how many rows went.
+func (db *DB) PruneDays(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		for _, table := range []string{"dimension_daily", "excluded_daily"} {
+			tag, err := tx.Exec(ctx, `/* snapshot */ DELETE FROM `+table+` WHERE date < $1::date`, session.FormatDay(before))
+			if err != nil {
+				return fmt.Errorf("prune %s: %w", table, err)
+			}
+			n += tag.RowsAffected()
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Breakdown sums one owner's rows of a dimension by value, most views first.

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,4 +75,21 @@ func (s *Store) PruneExcluded(ctx context.Context, day string) error {
 		}
 	}
 	return nil
+}
+
+// KeptSites reports which of sites the store keeps: those in the sites hash of the bounds.
+func (s *Store) KeptSites(ctx context.Context, sites []string) (map[string]bool, error) {
+	kept := make(map[string]bool, len(sites))
+	for chunk := range slices.Chunk(sites, 1000) {
+		vals, err := s.rdb.HMGet(ctx, s.p+"sites", chunk...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read kept sites in %s: %w", s.where, err)
+		}
+		for i, v := range vals {
+			if v != nil {
+				kept[chunk[i]] = true
+			}
+		}
+	}
+	return kept, nil
 }

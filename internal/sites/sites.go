@@ -40,6 +40,9 @@ func (l List) Any() bool { return len(l.sites) == 0 }
 // Allowed reports whether site may be counted.
 func (l List) Allowed(site string) bool { return l.Any() || slices.Contains(l.sites, site) }
 
+// Listed reports whether the owner named site (Allowed without the "any site" of an empty list).
+func (l List) Listed(site string) bool { return slices.Contains(l.sites, site) }
+
 // String lists the sites, comma-separated.
 func (l List) String() string { return strings.Join(l.sites, ",") }
 

@@ -30,8 +30,8 @@ type Sink interface {
 	SummarizeDay(ctx context.Context, date time.Time) error
 	LastSnapshot(ctx context.Context) (time.Time, bool, error)
 	RecordSnapshot(ctx context.Context, items int) error
-	// PruneDims deletes the daily dimension rows of days before before.
-	PruneDims(ctx context.Context, before time.Time) (int64, error)
+	// PruneDays deletes the daily dimension and "Not counted" rows of days before before.
+	PruneDays(ctx context.Context, before time.Time) (int64, error)
 }
 
 const chunk = 10_000
@@ -98,12 +98,12 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 	}
 	if s.retention > 0 {
 		before := session.Day(s.now()).AddDate(0, 0, -s.retention)
-		pruned, err := s.dst.PruneDims(ctx, before)
+		pruned, err := s.dst.PruneDays(ctx, before)
 		if err != nil {
 			return n, fmt.Errorf("snapshot: %w", err)
 		}
 		if pruned > 0 {
-			s.log.Info("pruned dimension rows past --retention-days", "before", session.FormatDay(before), "rows", pruned)
+			s.log.Info("pruned sources, devices, countries and Not counted rows past --retention-days", "before", session.FormatDay(before), "rows", pruned)
 		}
 	}
 	s.log.Info("snapshot written", "date", session.FormatDay(date), "items", n,

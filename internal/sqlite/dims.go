@@ -29,13 +29,23 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 	return nil
 }
 
-// PruneDims deletes the dimension rows of days before before, for --retention-days.
-func (db *DB) PruneDims(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.write.ExecContext(ctx, `/* snapshot */ DELETE FROM dimension_daily WHERE date < ?`, session.FormatDay(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune dimension_daily: %w", err)
-	}
-	return res.RowsAffected()
+// PruneDays deletes the rows of days before before that --retention-days bounds: sources,
+// devices and countries (dimension_daily) and what was not counted (excluded_daily), in one
+// transaction. It returns how many rows went.
+func (db *DB) PruneDays(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"dimension_daily", "excluded_daily"} {
+			res, err := tx.ExecContext(ctx, `/* snapshot */ DELETE FROM `+table+` WHERE date < ?`, session.FormatDay(before))
+			if err != nil {
+				return fmt.Errorf("prune %s: %w", table, err)
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Breakdown sums one owner's rows of a dimension by value, most views first.

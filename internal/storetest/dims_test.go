@@ -256,11 +256,11 @@ func TestReadModelDimensions(t *testing.T) {
 		if err != nil || fmt.Sprint(events) != fmt.Sprint([]report.OwnerRow{{Type: "download", Slug: "cv.pdf", Views: 3, Visitors: 2}}) {
 			t.Errorf("DimItems of events = %v %v", events, err)
 		}
-		if n, err := db.PruneDims(ctx, noon); err != nil || n != 3 {
-			t.Errorf("PruneDims before today = %d %v, want the 3 rows of yesterday", n, err)
+		if n, err := db.PruneDays(ctx, noon); err != nil || n != 3 {
+			t.Errorf("PruneDays before today = %d %v, want the 3 rows of yesterday", n, err)
 		}
 		if days, _ := db.DimDays(ctx, report.DimQuery{Site: "blog.example.com", First: first, Last: last}); len(days) != 1 {
-			t.Errorf("after PruneDims: %v", days)
+			t.Errorf("after PruneDays: %v", days)
 		}
 	})
 }

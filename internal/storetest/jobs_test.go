@@ -234,7 +234,7 @@ var (
 func TestFlushCopiesExclusions(t *testing.T) {
 	withJobs(t, day0.Add(12*time.Hour), func(t *testing.T, j *jobs) {
 		ctx := context.Background()
-		buf := excluded.New(j.write)
+		buf := excluded.New(j.write, func(site string) bool { return site == "example.com" })
 		j.flush.DrainFirst(func(ctx context.Context) error { return buf.Drain(ctx, j.clk.Now()) })
 		reasons := func(first, last time.Time) string {
 			t.Helper()

@@ -114,7 +114,7 @@ type ReadModel interface {
 	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
 	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
 	UpsertDims(ctx context.Context, rows []item.DimCount) error
-	PruneDims(ctx context.Context, before time.Time) (int64, error)
+	PruneDays(ctx context.Context, before time.Time) (int64, error)
 	Breakdown(ctx context.Context, q report.DimQuery) ([]report.DimRow, error)
 	DimDays(ctx context.Context, q report.DimQuery) ([]report.DimDay, error)
 	DimItems(ctx context.Context, q report.OwnerQuery) ([]report.OwnerRow, error)

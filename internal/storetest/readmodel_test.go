@@ -247,5 +247,13 @@ func TestExcluded(t *testing.T) {
 		if got, err := db.Excluded(ctx, "c.com", day0, day0.AddDate(0, 0, 5)); err != nil || len(got.Reasons)+len(got.Bots) != 0 {
 			t.Errorf("Excluded of a site with none = %+v %v", got, err)
 		}
+		// --retention-days prunes these rows too: days before the 22nd go.
+		if n, err := db.PruneDays(ctx, day0.AddDate(0, 0, 2)); err != nil || n != 3 {
+			t.Errorf("PruneDays before the 22nd = %d %v, want the 3 rows of the 20th and 21st", n, err)
+		}
+		got, _ = db.Excluded(ctx, "a.com", day0, day0.AddDate(0, 0, 5))
+		if s := fmt.Sprint(got.Reasons, got.Bots); s != "[{prefetch 3} {bot 2}] [{Googlebot 1} {bingbot 1}]" {
+			t.Errorf("after PruneDays: %s", s)
+		}
 	})
 }

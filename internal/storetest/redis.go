@@ -87,6 +87,7 @@ type WriteModel interface {
 	SetLink(ctx context.Context, site, link string) error
 	Links(ctx context.Context) (map[string]string, error)
 	AddExcluded(ctx context.Context, rows []item.Excluded) error
+	KeptSites(ctx context.Context, sites []string) (map[string]bool, error)
 	Excluded(ctx context.Context) ([]item.Excluded, error)
 	PruneExcluded(ctx context.Context, day string) error
 	DimsDirty(ctx context.Context, after item.DimChange, limit int) ([]item.DimChange, error)

@@ -452,6 +452,12 @@ func TestWriteModelBounds(t *testing.T) {
 			if live, err := w.Realtime(ctx, "c.example"); err != nil || live.Views != 0 || len(live.Pages) != 0 {
 				t.Errorf("a refused site has a live view: %+v (%v)", live, err)
 			}
+			// What the "Not counted" drain asks: refused sites are not kept, so their exclusions
+			// go under (other sites).
+			kept, err := w.KeptSites(ctx, []string{"a.example", "b.example", "c.example", "d.example"})
+			if err != nil || !maps.Equal(kept, map[string]bool{"a.example": true, "b.example": true}) {
+				t.Errorf("KeptSites = %v %v, want a and b", kept, err)
+			}
 		})
 	}
 }
