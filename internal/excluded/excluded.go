@@ -61,7 +61,7 @@ type Buffer struct {
 	// its first counted view. Nil: none listed.
 	listed func(site string) bool
 	mu     sync.Mutex
-	rows map[key]int64
+	rows   map[key]int64
 	// tokens are the bot tokens this node has seen per site and day, for MaxTokensPerDay.
 	tokens  map[siteDay]map[string]bool
 	dropped int64
