@@ -45,18 +45,19 @@ type dimState struct {
 	day      uint32
 	visitors map[uint64]struct{}
 	values   map[dimValue]struct{}
-	perDim   map[dimValue]int // distinct values of a site's dimension (value empty)
+	counts   map[capCount]int // see caps.go
 }
 
-// dimValue is a value of one of a site's dimensions.
+// dimValue is a value of one of a site's dimensions, or (page set) of one of its pages'.
 type dimValue struct {
 	site  string
+	page  string // the item key of a page's value; "" for the site's
 	dim   item.Dim
 	value string
 }
 
 func (d *dimState) reset(day uint32) {
-	*d = dimState{day: day, visitors: map[uint64]struct{}{}, values: map[dimValue]struct{}{}, perDim: map[dimValue]int{}}
+	*d = dimState{day: day, visitors: map[uint64]struct{}{}, values: map[dimValue]struct{}{}, counts: map[capCount]int{}}
 }
 
 // dimBatch is one transaction's changes to dimension rows and visitors.
@@ -65,7 +66,7 @@ type dimBatch struct {
 	sites    map[string]*siteRows // sites' rows, which every page view adds to
 	visitors map[uint64]struct{}
 	values   map[dimValue]struct{}
-	perDim   map[dimValue]int
+	counts   map[capCount]int
 	live     []liveView
 }
 
@@ -89,13 +90,13 @@ type siteRows struct {
 func (db *dimBatch) reset() {
 	if db.rows == nil {
 		*db = dimBatch{rows: map[rowKey]*[2]int64{}, sites: map[string]*siteRows{}, visitors: map[uint64]struct{}{},
-			values: map[dimValue]struct{}{}, perDim: map[dimValue]int{}}
+			values: map[dimValue]struct{}{}, counts: map[capCount]int{}}
 	}
 	clear(db.rows)
 	clear(db.sites)
 	clear(db.visitors)
 	clear(db.values)
-	clear(db.perDim)
+	clear(db.counts)
 	db.live = db.live[:0]
 }
 
@@ -134,7 +135,7 @@ func (s *Store) applyDims(b *batch, v item.View, itemKey []byte, unique bool) {
 		// A value the batch has counted already passed the cap: one map lookup on the hot path.
 		c := m[value]
 		if c == nil {
-			value = s.capValue(b, v.Item.Site, d, value)
+			value = s.capValue(b, v.Item.Site, d, value, v.Network)
 			if c = m[value]; c == nil {
 				c = new([2]int64)
 				m[value] = c
@@ -142,7 +143,7 @@ func (s *Store) applyDims(b *batch, v item.View, itemKey []byte, unique bool) {
 		}
 		count(c, siteNew)
 		if d.Source() {
-			b.dims.add(v.Item, d, value, unique)
+			b.dims.add(v.Item, d, s.capPageValue(b, v.Item, itemKey, d, value), unique)
 		}
 	}
 	b.dims.live = append(b.dims.live, liveView{site: v.Item.Site, item: v.Item, visitor: siteHash})
@@ -227,24 +228,6 @@ func (s *Store) knownVisitor(b *batch, h uint64) bool {
 		_, ok = b.dims.visitors[h]
 	}
 	return ok
-}
-
-// capValue returns value, or item.Other once the site has maxValues other values of d today.
-func (s *Store) capValue(b *batch, site string, d item.Dim, value string) string {
-	k := dimValue{site, d, value}
-	if _, ok := s.dims.values[k]; ok {
-		return value
-	}
-	if _, ok := b.dims.values[k]; ok {
-		return value
-	}
-	n := dimValue{site: site, dim: d}
-	if s.dims.perDim[n]+b.dims.perDim[n] >= s.maxValues {
-		return item.Other
-	}
-	b.dims.values[k] = struct{}{}
-	b.dims.perDim[n]++
-	return value
 }
 
 // writeDims logs the batch's row changes and visitors, leaving out items and sites that a
@@ -406,9 +389,9 @@ func (s *Store) keepDims(b *batch) {
 			s.dims.values[k] = struct{}{}
 		}
 	}
-	for k, n := range b.dims.perDim {
+	for k, n := range b.dims.counts {
 		if !refusedSite(k.site) {
-			s.dims.perDim[k] += n
+			s.dims.counts[k] += n
 		}
 	}
 	live := b.dims.live
@@ -455,12 +438,9 @@ func (s *Store) loadDims(tx *bbolt.Tx) error {
 		return err
 	}
 	known := func(owner item.Item, d item.Dim, value string) {
-		k := dimValue{owner.Site, d, value}
-		if _, ok := s.dims.values[k]; ok || owner.Type != "" || d == item.DimTotal {
-			return
+		if d != item.DimTotal {
+			s.dims.known(owner, d, value)
 		}
-		s.dims.values[k] = struct{}{}
-		s.dims.perDim[dimValue{site: owner.Site, dim: d}]++
 	}
 	c = tx.Bucket(bucketDims).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

@@ -13,6 +13,7 @@ import (
 	"github.com/tallyhq/tally/internal/dimension"
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/session"
 )
 
@@ -215,6 +216,7 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 		}
 		v.Page = true
 		v.Dims = h.cfg.Dimensions.Dims(ref, u, vis.r.UserAgent(), vis.ip)
+		v.Network = h.cfg.Sessions.IDAddr(limit.Network(vis.ip), "network", vis.now)
 	}
 	if prev, ok := h.previousSession(vis); ok {
 		v.Previous = prev

@@ -2,8 +2,11 @@ package item
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Dim is a dimension of a page view: where the reader came from, or what they read it with.
@@ -68,6 +71,34 @@ const (
 
 // DefaultMaxDimValues is the default cap on distinct values per site, dimension and day.
 const DefaultMaxDimValues = 1000
+
+// Fair shares of the cap, so that whoever fills it first does not own a site's day: visitors
+// choose their referrers and campaigns, and a spray of made-up values from one place must leave
+// room for real readers.
+const (
+	// MaxNewValuesPerNetwork is how many new values of one dimension one client network (IPv4
+	// /24, IPv6 /48: View.Network) may bring to a site per day; its further new values count
+	// as Other.
+	MaxNewValuesPerNetwork = 20
+	// MaxHostsPerDomain is how many referrer hosts under one registrable domain a site keeps
+	// per day; further hosts of that domain count as the domain itself (a1.spam.example,
+	// a2.spam.example, … become spam.example).
+	MaxHostsPerDomain = 10
+)
+
+// RegistrableDomain returns the domain a referrer host belongs to by the public suffix list
+// (news.ycombinator.com → ycombinator.com, a.b.example.co.uk → example.co.uk), or the host
+// itself for an IP address, a public suffix or a name the list cannot place.
+func RegistrableDomain(host string) string {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return d
+}
 
 // DimCount is one row of the dimension tables: the views and visitors of Owner on Day whose
 // Dim had Value. Owner is an item, or a site alone (Type and Slug empty) for the site's rows.

@@ -149,6 +149,10 @@ type View struct {
 	Page bool
 	// Dims are the page view's dimensions (see Dims).
 	Dims Dims
+	// Network is a daily, salted id of the visitor's client network (IPv4 /24, IPv6 /48), like
+	// a session id: a network brings at most MaxNewValuesPerNetwork new values of a dimension
+	// to a site a day. Zero: the view's values take no share.
+	Network session.ID
 }
 
 // ErrCapped means a view was over View.Cap and was not counted.

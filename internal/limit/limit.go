@@ -97,6 +97,17 @@ func Block(ip netip.Addr) netip.Addr {
 	return ip
 }
 
+// Network returns the client network of ip for the fair shares of a site's dimension values:
+// its IPv4 /24 or IPv6 /48, the blocks one subscriber or one small hosting customer holds.
+func Network(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	bits := 24
+	if ip.Is6() {
+		bits = 48
+	}
+	return netip.PrefixFrom(ip, bits).Masked().Addr()
+}
+
 // PerMinute caps how often one key (a session and an item) may count within a clock minute.
 // Past max keys in a minute it stops tracking new ones and lets them through: under a flood of
 // sessions the per-client limit is what holds. A nil *PerMinute allows everything.

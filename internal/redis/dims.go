@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,8 +20,11 @@ import (
 // P dm:D:<owner> hash of "n<dim>|<value>" → views, "u<dim>|<value>" → visitors, "_m" → mark;
 // P ddirty sorted set of "D:<owner>" to flush; P dmo:D set of the day's owners; P ddays set of
 // days held; P vis:D set of (session, owner) hashes counted as visitors; P dv:D:<site>:<dim>
-// set of the site's distinct values; P rt:<site>:<minute> sorted set of items by live views and
-// P rv:<site>:<minute> HyperLogLog of live visitors.
+// set of the site's distinct values; P dc:D:<site> hash of the fair-share counters (new values
+// per network, referrer hosts per registrable domain); P dp:D:<site>:<dim> set of the site's
+// page rows of a source dimension ("<item>|<value>"); P rt:<site>:<minute> sorted set of items
+// by live views and P rv:<site>:<minute> HyperLogLog of live visitors. Every day key expires
+// after dayTTL.
 
 const (
 	liveTTL = (liveMinutes + 2) * time.Minute
@@ -42,6 +46,10 @@ func (s *Store) dimsOf(keys []string, v item.View, member string, now time.Time)
 	for dim := item.DimTotal + 1; dim < item.NumDims; dim++ {
 		keys = append(keys, s.p+"dv:"+d+":"+v.Item.Site+":"+strconv.Itoa(int(dim)))
 	}
+	keys = append(keys, s.p+"dc:"+d+":"+v.Item.Site)
+	for dim := item.DimReferrer; dim <= item.DimUTMCampaign; dim++ {
+		keys = append(keys, s.p+"dp:"+d+":"+v.Item.Site+":"+strconv.Itoa(int(dim)))
+	}
 	page := "0"
 	if v.Page {
 		page = "1"
@@ -51,7 +59,16 @@ func (s *Store) dimsOf(keys []string, v item.View, member string, now time.Time)
 	for dim := item.DimTotal + 1; dim < item.NumDims; dim++ {
 		args = append(args, v.Dims[dim])
 	}
-	return keys, args
+	network, domain := "", ""
+	if !v.Network.IsZero() {
+		network = hex.EncodeToString(v.Network[:8])
+	}
+	if ref := v.Dims[item.DimReferrer]; ref != "" && ref != item.Direct {
+		if domain = item.RegistrableDomain(ref); domain == ref {
+			domain = ""
+		}
+	}
+	return keys, append(args, network, domain)
 }
 
 // DimsDirty returns up to limit (owner, day) pairs whose rows changed since the last flush,

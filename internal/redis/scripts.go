@@ -1,6 +1,12 @@
 package redis
 
-import goredis "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tallyhq/tally/internal/item"
+)
 
 // Every change to an item is one Lua script, so it is atomic on the server whatever the number
 // of nodes: the counts, the sliding dedup window, the day history that keeps snapshots exact,
@@ -87,12 +93,18 @@ return du
 // item's and the site's dimension hashes of the day, KEYS[13] the set of (day, owner) pairs to
 // flush, KEYS[14] the day's owners (for pruning), KEYS[15] the set of days held, KEYS[16] and
 // KEYS[17] the site's live views (sorted set) and visitors (HyperLogLog) of this minute,
-// KEYS[18..26] the day's distinct values of dimensions 1..9 of the site.
+// KEYS[18..26] the day's distinct values of dimensions 1..9 of the site, KEYS[27] the site's
+// fair-share counters of the day (fields "n<dim>|<network>": new values a network brought,
+// "d|<domain>": referrer hosts of a registrable domain), KEYS[28..31] the site's page rows of
+// the source dimensions 1..4 of the day ("<item>|<value>").
 // ARGV[6..]: page (1 or 0), site member, day key, item visitor hash, site visitor hash, cap on
-// distinct values, live ttl ms, day ttl ms, then the 9 values ("" for none).
-const dimsPart = `
+// distinct values, live ttl ms, day ttl ms, then the 9 values ("" for none), the network ("" for
+// none) and the referrer's registrable domain ("" when it is the host itself).
+var dimsPart = `
 local page, siteMember, dayKey = ARGV[6] == '1', ARGV[7], ARGV[8]
 local maxValues, liveTTL, dayTTL = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local network, refDomain = ARGV[23], ARGV[24]
+local maxPerNetwork, maxHosts = ` + strconv.Itoa(item.MaxNewValuesPerNetwork) + `, ` + strconv.Itoa(item.MaxHostsPerDomain) + `
 local function newVisitor(h) return redis.call('SADD', KEYS[10], h) == 1 end
 local function add(hkey, dim, value, visitor)
 	redis.call('HINCRBY', hkey, 'n' .. dim .. '|' .. value, 1)
@@ -102,6 +114,39 @@ local function owner(hkey, member)
 	redis.call('HSET', hkey, '_m', mark)
 	redis.call('ZADD', KEYS[13], 0, dayKey .. ':' .. member)
 	redis.call('SADD', KEYS[14], member)
+end
+local function counter(field) return tonumber(redis.call('HGET', KEYS[27], field) or '0') end
+-- capValue returns the value the view adds to the site's rows of dimension i (see bolt's).
+local function capValue(i, value)
+	local set = KEYS[17 + i]
+	if redis.call('SISMEMBER', set, value) == 1 then return value end
+	local domain = ''
+	if i == 1 and refDomain ~= '' then
+		domain = refDomain
+		if counter('d|' .. domain) >= maxHosts then
+			value, domain = domain, ''
+			if redis.call('SISMEMBER', set, value) == 1 then return value end
+		end
+	end
+	local netField = 'n' .. i .. '|' .. network
+	if network ~= '' and counter(netField) >= maxPerNetwork or redis.call('SCARD', set) >= maxValues then
+		return '(other)'
+	end
+	redis.call('SADD', set, value)
+	redis.call('PEXPIRE', set, dayTTL)
+	if network ~= '' then redis.call('HINCRBY', KEYS[27], netField, 1) end
+	if domain ~= '' then redis.call('HINCRBY', KEYS[27], 'd|' .. domain, 1) end
+	redis.call('PEXPIRE', KEYS[27], dayTTL)
+	return value
+end
+-- capPageValue returns the value the view adds to its page's rows of source dimension i.
+local function capPageValue(i, value)
+	local set, member = KEYS[27 + i], ARGV[1] .. '|' .. value
+	if redis.call('SISMEMBER', set, member) == 1 then return value end
+	if redis.call('SCARD', set) >= maxValues then return '(other)' end
+	redis.call('SADD', set, member)
+	redis.call('PEXPIRE', set, dayTTL)
+	return value
 end
 if not page then -- a client event: its own totals, its visitors once a day, for the events panel
 	-- Only the site's visitors of the day count as the event's, so conversion is a share.
@@ -114,18 +159,10 @@ else
 	for i = 1, 9 do
 		local value = ARGV[13 + i]
 		if value ~= '' then
-			local set = KEYS[17 + i]
-			if redis.call('SISMEMBER', set, value) == 0 then
-				if redis.call('SCARD', set) >= maxValues then
-					value = '(other)'
-				else
-					redis.call('SADD', set, value)
-					redis.call('PEXPIRE', set, dayTTL)
-				end
-			end
+			value = capValue(i, value)
 			add(KEYS[12], i, value, siteNew)
 			if i <= 4 then -- sources are kept per item too, a unique view being a visitor
-				add(KEYS[11], i, value, unique)
+				add(KEYS[11], i, capPageValue(i, value), unique)
 				itemRows = true
 			end
 		end

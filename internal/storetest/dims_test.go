@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,4 +294,76 @@ func TestWriteModelEventVisitorsAreViewers(t *testing.T) {
 			t.Errorf("the site's views/visitors = %q, want 1/1", got)
 		}
 	})
+}
+
+// TestWriteModelFairShares: whoever fills a site's day first does not own it. One client
+// network brings at most item.MaxNewValuesPerNetwork new values of a dimension, one registrable
+// domain at most item.MaxHostsPerDomain referrer hosts (the rest count as the domain), and a
+// real reader's source that arrives after a spray of a thousand spam referrers still shows.
+// Page rows of a source dimension are bounded by the same cap as the site's values.
+func TestWriteModelFairShares(t *testing.T) {
+	clk := clock.NewFake(noon)
+	for name, open := range map[string]func(t *testing.T, maxValues int) storetest.WriteModel{
+		"bbolt": func(t *testing.T, maxValues int) storetest.WriteModel {
+			return storetest.Write(t, bolt.Options{Now: clk.Now, MaxDimValues: maxValues})
+		},
+		"redis": func(t *testing.T, maxValues int) storetest.WriteModel {
+			return storetest.Redis(t, redis.Options{Now: clk.Now, MaxDimValues: maxValues})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			send := func(w storetest.WriteModel, it item.Item, who, network, ref string) {
+				t.Helper()
+				v := pageView(it, who, noon, ref)
+				v.Network = storetest.SID(network, noon)
+				if err := w.Record(ctx, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w := open(t, item.DefaultMaxDimValues)
+			for i := range 1000 { // one address sprays a thousand spam domains
+				send(w, hello, fmt.Sprint("spammer", i), "spam-net", fmt.Sprintf("spam%d.example", i))
+			}
+			for i := range 15 { // another network, fifteen hosts of one domain
+				send(w, hello, fmt.Sprint("subdomains", i), "other-net", fmt.Sprintf("a%d.spam.test", i))
+			}
+			send(w, hello, "reader", "reader-net", "news.ycombinator.com")
+			rows, _ := dimRows(t, w)
+			site := hello.Site + "// 2026-11-24 referrer="
+			var spam, hosts int
+			for k := range rows {
+				switch {
+				case strings.HasPrefix(k, site+"spam") && strings.HasSuffix(k, ".example"):
+					spam++
+				case strings.HasPrefix(k, site+"a") && strings.HasSuffix(k, ".spam.test"):
+					hosts++
+				}
+			}
+			if spam != item.MaxNewValuesPerNetwork || rows[site+item.Other] != "980/980" {
+				t.Errorf("one network kept %d spam referrers and %q as (other), want %d and 980/980", spam, rows[site+item.Other], item.MaxNewValuesPerNetwork)
+			}
+			if hosts != item.MaxHostsPerDomain || rows[site+"spam.test"] != "5/5" {
+				t.Errorf("one domain kept %d hosts and %q as spam.test, want %d and 5/5", hosts, rows[site+"spam.test"], item.MaxHostsPerDomain)
+			}
+			if rows[site+"news.ycombinator.com"] != "1/1" {
+				t.Errorf("the real reader's source after the spray: %q, want 1/1", rows[site+"news.ycombinator.com"])
+			}
+
+			// Page rows: with a cap of 3, the site's three values fill its page rows of the
+			// day; a fourth (page, value) pair counts as that page's (other).
+			w = open(t, 3)
+			for i, ref := range []string{"a.example", "b.example", "c.example"} {
+				send(w, hello, fmt.Sprint("v", i), fmt.Sprint("net", i), ref)
+			}
+			send(w, other, "v9", "net9", "a.example")
+			rows, _ = dimRows(t, w)
+			if got := rows["blog.example.com/blog/other 2026-11-24 referrer="+item.Other]; got != "1/1" {
+				t.Errorf("a page row past the cap: %q under (other), want 1/1 (rows %v)", got, rows)
+			}
+			if got := rows["blog.example.com// 2026-11-24 referrer=a.example"]; got != "2/2" {
+				t.Errorf("the site's a.example: %q, want 2/2", got)
+			}
+		})
+	}
 }
