@@ -48,6 +48,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight requests and the final flush")
 	fs.IntVar(&c.LikeCap, "like-cap", ingest.DefaultLikeCap, "likes one visitor may give one item per UTC day (1-255)")
 	fs.IntVar(&c.LikeBudget, "like-budget", 0, "likes all visitors of one address (IPv6: /64) may give one item per UTC day (0: 4 × --like-cap)")
+	fs.IntVar(&c.VisitorsPerClient, "visitors-per-client", 0, "visitors one client network (IPv4 /24, IPv6 /48) may add to a site per UTC day, since each new User-Agent is a new visitor; 0: no bound")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "beacon and like requests per second per client address (IPv6: per /64); 0 disables")
 	fs.IntVar(&c.RateBurst, "rate-burst", 40, "requests one client address may make at once above --rate-limit")
 	fs.IntVar(&c.SessionCap, "session-cap", 10, "views one visitor may add to one item per minute; 0 disables")

@@ -26,7 +26,26 @@ const (
 	capPages
 	capNetwork
 	capDomain
+	capVisitors // visitors a network added to the site (View.VisitorCap)
 )
+
+// newSiteVisitor reports whether page view v's session (hashed with its site to h) is a new
+// visitor of the site today, within its network's visitors (View.VisitorCap). A session past
+// that bound is not remembered, so it is not one of the site's visitors for its events either.
+func (s *Store) newSiteVisitor(b *batch, v item.View, h uint64) bool {
+	if v.VisitorCap <= 0 || v.Network.IsZero() {
+		return s.newVisitor(b, h)
+	}
+	if s.knownVisitor(b, h) {
+		return false
+	}
+	k := capCount{site: v.Item.Site, kind: capVisitors, name: networkName(v.Network)}
+	if s.capCounted(b, k) >= v.VisitorCap || !s.newVisitor(b, h) {
+		return false
+	}
+	b.dims.counts[k]++
+	return true
+}
 
 // capCounted returns the counter k of the day, the batch's included.
 func (s *Store) capCounted(b *batch, k capCount) int { return s.dims.counts[k] + b.dims.counts[k] }

@@ -115,7 +115,7 @@ func (s *Store) applyDims(b *batch, v item.View, itemKey []byte, unique bool) {
 		return
 	}
 	siteHash := siteHash(v.Session, v.Item.Site)
-	siteNew := s.newVisitor(b, siteHash)
+	siteNew := s.newSiteVisitor(b, v, siteHash)
 	sr := b.dims.sites[v.Item.Site]
 	if sr == nil {
 		sr = new(siteRows)

@@ -42,6 +42,10 @@ type Config struct {
 	// LikeBudget bounds the likes of all visitors of one address (IPv6: /64) for one item per
 	// UTC day, since a new User-Agent is a new visitor; default LikeBudgetTimes × LikeCap.
 	LikeBudget int
+	// VisitorsPerClient, above 0, bounds the visitors one client network (IPv4 /24, IPv6 /48)
+	// adds to a site per UTC day: a new User-Agent is a new visitor, so one address could
+	// otherwise mint a visitor per User-Agent it invents. 0: no bound.
+	VisitorsPerClient int
 	Metrics    *metrics.Metrics // nil records nothing
 	Now        func() time.Time
 	Log        *slog.Logger

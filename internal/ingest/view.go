@@ -217,6 +217,7 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 		v.Page = true
 		v.Dims = h.cfg.Dimensions.Dims(ref, u, vis.r.UserAgent(), vis.ip)
 		v.Network = h.cfg.Sessions.IDAddr(limit.Network(vis.ip), "network", vis.now)
+		v.VisitorCap = h.cfg.VisitorsPerClient
 	}
 	if prev, ok := h.previousSession(vis); ok {
 		v.Previous = prev

@@ -153,6 +153,9 @@ type View struct {
 	// a session id: a network brings at most MaxNewValuesPerNetwork new values of a dimension
 	// to a site a day. Zero: the view's values take no share.
 	Network session.ID
+	// VisitorCap, above 0, is how many visitors the view's Network may add to its site today
+	// (--visitors-per-client); a view past it counts, but not as a new visitor.
+	VisitorCap int
 }
 
 // ErrCapped means a view was over View.Cap and was not counted.

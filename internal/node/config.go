@@ -28,6 +28,8 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LikeCap          int
 	LikeBudget       int     // likes one address may give one item per UTC day; 0: 4 × LikeCap
+	// VisitorsPerClient bounds the visitors one client network adds to a site a day; 0: none.
+	VisitorsPerClient int
 	RateLimit        float64 // requests per second per client address; 0 disables
 	RateBurst        int
 	SessionCap       int // views one session may add to one item per minute; 0 disables

@@ -230,7 +230,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 	mux := http.NewServeMux()
 	cfg := ingest.Config{
 		Rules: m.Config.Rules, Bots: classify.NewBots(0, m.Config.Bots), IPs: m.Config.TrustedProxies, Sessions: sessions,
-		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, Metrics: m.Metrics,
+		Sites: m.Config.Sites, Now: m.Now, Log: m.Log, LikeCap: m.Config.LikeCap, LikeBudget: m.Config.LikeBudget, VisitorsPerClient: m.Config.VisitorsPerClient, Metrics: m.Metrics,
 		Clients:    limit.NewClients(m.Config.RateLimit, m.Config.RateBurst, maxTrackedClients),
 		SessionCap: limit.NewPerMinute(m.Config.SessionCap, maxTrackedSessions),
 		Excluded:   m.excluded,

@@ -99,11 +99,12 @@ return du
 // the source dimensions 1..4 of the day ("<item>|<value>").
 // ARGV[6..]: page (1 or 0), site member, day key, item visitor hash, site visitor hash, cap on
 // distinct values, live ttl ms, day ttl ms, then the 9 values ("" for none), the network ("" for
-// none) and the referrer's registrable domain ("" when it is the host itself).
+// none), the referrer's registrable domain ("" when it is the host itself) and the view's
+// VisitorCap (0: none; "v|<network>" counts the network's visitors in KEYS[27]).
 var dimsPart = `
 local page, siteMember, dayKey = ARGV[6] == '1', ARGV[7], ARGV[8]
 local maxValues, liveTTL, dayTTL = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local network, refDomain = ARGV[23], ARGV[24]
+local network, refDomain, visitorCap = ARGV[23], ARGV[24], tonumber(ARGV[25])
 local maxPerNetwork, maxHosts = ` + strconv.Itoa(item.MaxNewValuesPerNetwork) + `, ` + strconv.Itoa(item.MaxHostsPerDomain) + `
 local function newVisitor(h) return redis.call('SADD', KEYS[10], h) == 1 end
 local function add(hkey, dim, value, visitor)
@@ -154,7 +155,15 @@ if not page then -- a client event: its own totals, its visitors once a day, for
 	add(KEYS[11], 0, '', viewer and newVisitor(ARGV[9]))
 	owner(KEYS[11], ARGV[1])
 else
-	local siteNew, itemRows = newVisitor(ARGV[10]), false
+	local siteNew, itemRows = false, false
+	if network == '' or visitorCap == 0 then
+		siteNew = newVisitor(ARGV[10])
+	elseif redis.call('SISMEMBER', KEYS[10], ARGV[10]) == 0 and counter('v|' .. network) < visitorCap then
+		-- within its network's visitors (--visitors-per-client); past it not remembered either
+		siteNew = newVisitor(ARGV[10])
+		redis.call('HINCRBY', KEYS[27], 'v|' .. network, 1)
+		redis.call('PEXPIRE', KEYS[27], dayTTL)
+	end
 	add(KEYS[12], 0, '', siteNew)
 	for i = 1, 9 do
 		local value = ARGV[13 + i]

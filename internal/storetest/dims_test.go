@@ -367,3 +367,35 @@ func TestWriteModelFairShares(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteModelVisitorsPerClient: with --visitors-per-client, one client network adds at
+// most that many visitors to a site a day, however many User-Agents it invents; its views
+// still count, and a visitor over the bound is not one for the site's events either.
+func TestWriteModelVisitorsPerClient(t *testing.T) {
+	eachWriteModel(t, noon, func(t *testing.T, w storetest.WriteModel, _ *clock.Fake) {
+		ctx := context.Background()
+		send := func(who, network string) {
+			v := pageView(hello, who, noon, "")
+			v.Network, v.VisitorCap = storetest.SID(network, noon), 3
+			if err := w.Record(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 10 { // one address, ten made-up User-Agents
+			send(fmt.Sprint("agent", i), "one-office")
+		}
+		send("reader", "home")
+		send("reader", "home")
+		send("other reader", "home")
+		if err := w.Record(ctx, item.View{Item: item.Item{Site: hello.Site, Type: "download", Slug: "x"}, Session: storetest.SID("agent9", noon)}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := dimRows(t, w)
+		if got := rows["blog.example.com// 2026-11-24 ="]; got != "13/5" {
+			t.Errorf("the site's views/visitors = %q, want 13/5: 3 of the office's 10, and 2 from home", got)
+		}
+		if got := rows["blog.example.com/download/x 2026-11-24 ="]; got != "1/0" {
+			t.Errorf("an event of a visitor past the bound = %q, want 1/0", got)
+		}
+	})
+}
