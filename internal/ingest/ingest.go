@@ -46,9 +46,9 @@ type Config struct {
 	// adds to a site per UTC day: a new User-Agent is a new visitor, so one address could
 	// otherwise mint a visitor per User-Agent it invents. 0: no bound.
 	VisitorsPerClient int
-	Metrics    *metrics.Metrics // nil records nothing
-	Now        func() time.Time
-	Log        *slog.Logger
+	Metrics           *metrics.Metrics // nil records nothing
+	Now               func() time.Time
+	Log               *slog.Logger
 	// Clients limits requests per client address, before any costly work; nil: no limit.
 	Clients *limit.Clients
 	// SessionCap limits the views one session adds to one item per minute, in this process;

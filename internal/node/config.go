@@ -27,15 +27,15 @@ type Config struct {
 	SnapshotSchedule string
 	ShutdownTimeout  time.Duration
 	LikeCap          int
-	LikeBudget       int     // likes one address may give one item per UTC day; 0: 4 × LikeCap
+	LikeBudget       int // likes one address may give one item per UTC day; 0: 4 × LikeCap
 	// VisitorsPerClient bounds the visitors one client network adds to a site a day; 0: none.
 	VisitorsPerClient int
-	RateLimit        float64 // requests per second per client address; 0 disables
-	RateBurst        int
-	SessionCap       int // views one session may add to one item per minute; 0 disables
-	MaxSites         int
-	MaxItemsPerSite  int
-	GeoIPDB          string // MaxMind DB file giving views a country; "": no countries
-	MaxDimValues     int    // distinct values per site, dimension and day; then "(other)"
-	RetentionDays    int    // days of dimension rows the snapshot job keeps; 0: all
+	RateLimit         float64 // requests per second per client address; 0 disables
+	RateBurst         int
+	SessionCap        int // views one session may add to one item per minute; 0 disables
+	MaxSites          int
+	MaxItemsPerSite   int
+	GeoIPDB           string // MaxMind DB file giving views a country; "": no countries
+	MaxDimValues      int    // distinct values per site, dimension and day; then "(other)"
+	RetentionDays     int    // days of dimension rows the snapshot job keeps; 0: all
 }
