@@ -49,31 +49,44 @@ func (s *Store) AddExcluded(ctx context.Context, rows []item.Excluded) error {
 	return nil
 }
 
-// Excluded returns every per-day total held.
-func (s *Store) Excluded(ctx context.Context) ([]item.Excluded, error) {
+// Excluded returns up to limit per-day totals in key order after cursor ("": from the first),
+// and the cursor of the next page ("" after the last): the flush copies them in bounded pages.
+func (s *Store) Excluded(ctx context.Context, cursor string, limit int) ([]item.Excluded, string, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var rows []item.Excluded
+	next := ""
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketExcluded)
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
+		c := b.Cursor()
+		k, v := c.First()
+		if cursor != "" {
+			if k, v = c.Seek([]byte(cursor)); k != nil && string(k) == cursor {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			if len(rows) == limit {
+				next = string(excludedKey(rows[len(rows)-1]))
+				return nil
+			}
 			parts := strings.SplitN(string(k), "\x00", 4)
 			if len(parts) != 4 || len(v) != 8 {
 				return fmt.Errorf("bad exclusion row %q", k)
 			}
 			rows = append(rows, item.Excluded{Day: parts[0], Site: parts[1], Kind: parts[2], Name: parts[3],
 				Count: int64(binary.BigEndian.Uint64(v))})
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read exclusions: %w", err)
+		return nil, "", fmt.Errorf("read exclusions: %w", err)
 	}
-	return rows, nil
+	return rows, next, nil
 }
 
 // PruneExcluded drops the totals of days before day (YYYY-MM-DD), which can no longer change.

@@ -18,7 +18,7 @@ var noon = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func rows(t *testing.T, w *bolt.Store) map[string]int64 {
 	t.Helper()
-	rs, err := w.Excluded(context.Background())
+	rs, _, err := w.Excluded(context.Background(), "", 1_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}

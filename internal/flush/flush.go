@@ -23,9 +23,10 @@ import (
 type Source interface {
 	Dirty(ctx context.Context, after item.Item, limit int) ([]item.Change, error)
 	Clean(ctx context.Context, flushed []item.Change) error
-	// Excluded returns the per-day totals of what was not counted; PruneExcluded drops the
-	// days before day, once flushed.
-	Excluded(ctx context.Context) ([]item.Excluded, error)
+	// Excluded returns a page of the per-day totals of what was not counted, about limit rows
+	// after cursor ("" from the first; the next cursor is "" after the last); PruneExcluded
+	// drops the days before day, once flushed.
+	Excluded(ctx context.Context, cursor string, limit int) ([]item.Excluded, string, error)
 	PruneExcluded(ctx context.Context, day string) error
 	// DimsDirty returns the (owner, day) pairs whose dimension rows changed, after after;
 	// CleanDims clears the flushed ones; PruneDims drops days before yesterday (by the write
@@ -146,6 +147,9 @@ func (f *Flusher) items(ctx context.Context) (int, error) {
 // dimRowsPerRound bounds the dimension rows written per round.
 const dimRowsPerRound = 20_000
 
+// excludedPage bounds the "Not counted" rows read and written at once.
+const excludedPage = 5_000
+
 // dims copies the (owner, day) pairs whose dimension rows changed, as items are copied, then
 // drops from the write model the days before yesterday: nothing adds to them any more, and the
 // read model has them.
@@ -184,16 +188,26 @@ func (f *Flusher) dims(ctx context.Context) error {
 // buffer of a node hands over yesterday's last counts just after midnight). There are at most
 // a few hundred rows per site and day, and only a day or two of them.
 func (f *Flusher) excluded(ctx context.Context) error {
-	rows, err := f.src.Excluded(ctx)
-	if err != nil || len(rows) == 0 {
-		return err
-	}
-	if err := f.dst.UpsertExcluded(ctx, rows); err != nil {
-		return err
-	}
 	newest := ""
-	for _, r := range rows {
-		newest = max(newest, r.Day)
+	for cursor := ""; ; {
+		rows, next, err := f.src.Excluded(ctx, cursor, excludedPage)
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			if err := f.dst.UpsertExcluded(ctx, rows); err != nil {
+				return err
+			}
+		}
+		for _, r := range rows {
+			newest = max(newest, r.Day)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if newest == "" {
+		return nil
 	}
 	d, err := time.Parse(time.DateOnly, newest)
 	if err != nil {

@@ -33,28 +33,64 @@ func (s *Store) AddExcluded(ctx context.Context, rows []item.Excluded) error {
 	return nil
 }
 
-// Excluded returns every per-day total held.
-func (s *Store) Excluded(ctx context.Context) ([]item.Excluded, error) {
+// Excluded returns about limit per-day totals after cursor ("": from the first day), and the
+// cursor of the next page ("" after the last): the days in order, each day's hash scanned with
+// HSCAN, so the flush copies them in bounded pages. The cursor is "<day> <HSCAN cursor>".
+func (s *Store) Excluded(ctx context.Context, cursor string, limit int) ([]item.Excluded, string, error) {
 	days, err := s.rdb.SMembers(ctx, s.p+"x:days").Result()
 	if err != nil {
-		return nil, fmt.Errorf("read exclusions in %s: %w", s.where, err)
+		return nil, "", fmt.Errorf("read exclusions in %s: %w", s.where, err)
+	}
+	slices.Sort(days)
+	day, scan := "", uint64(0)
+	if cursor != "" {
+		d, c, _ := strings.Cut(cursor, " ")
+		n, err := strconv.ParseUint(c, 10, 64)
+		if err != nil {
+			return nil, "", fmt.Errorf("read exclusions in %s: bad cursor %q", s.where, cursor)
+		}
+		day, scan = d, n
 	}
 	var rows []item.Excluded
 	for _, d := range days {
-		fields, err := s.rdb.HGetAll(ctx, s.excludedDay(d)).Result()
-		if err != nil {
-			return nil, fmt.Errorf("read exclusions of %s in %s: %w", d, s.where, err)
+		if d < day {
+			continue
 		}
-		for f, v := range fields {
-			parts := strings.SplitN(f, "\x00", 3)
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || len(parts) != 3 {
-				return nil, fmt.Errorf("bad exclusion row %q=%q in %s", f, v, s.where)
+		if d > day {
+			scan = 0
+		}
+		for {
+			fields, next, err := s.rdb.HScan(ctx, s.excludedDay(d), scan, "", int64(limit)).Result()
+			if err != nil {
+				return nil, "", fmt.Errorf("read exclusions of %s in %s: %w", d, s.where, err)
 			}
-			rows = append(rows, item.Excluded{Day: d, Site: parts[0], Kind: parts[1], Name: parts[2], Count: n})
+			for i := 0; i+1 < len(fields); i += 2 {
+				parts := strings.SplitN(fields[i], "\x00", 3)
+				n, err := strconv.ParseInt(fields[i+1], 10, 64)
+				if err != nil || len(parts) != 3 {
+					return nil, "", fmt.Errorf("bad exclusion row %q=%q in %s", fields[i], fields[i+1], s.where)
+				}
+				rows = append(rows, item.Excluded{Day: d, Site: parts[0], Kind: parts[1], Name: parts[2], Count: n})
+			}
+			if scan = next; scan == 0 {
+				break
+			}
+			if len(rows) >= limit {
+				return rows, d + " " + strconv.FormatUint(scan, 10), nil
+			}
+		}
+		day = d
+		if len(rows) >= limit && d != days[len(days)-1] {
+			return rows, nextDay(days, d) + " 0", nil
 		}
 	}
-	return rows, nil
+	return rows, "", nil
+}
+
+// nextDay returns the day after d among the sorted days.
+func nextDay(days []string, d string) string {
+	i, _ := slices.BinarySearch(days, d)
+	return days[i+1]
 }
 
 // PruneExcluded drops the totals of days before day (YYYY-MM-DD), which can no longer change.

@@ -269,7 +269,7 @@ func TestFlushCopiesExclusions(t *testing.T) {
 		if got := reasons(day0, day0.AddDate(0, 0, 2)); got != "[{bot 4} {prefetch 1} {webdriver 1}] [{Googlebot 4}]" {
 			t.Errorf("three days after the second flush: %s", got)
 		}
-		left, err := j.write.Excluded(ctx)
+		left, _, err := j.write.Excluded(ctx, "", 100)
 		if err != nil || len(left) != 1 || left[0].Day != session.FormatDay(day0.AddDate(0, 0, 2)) {
 			t.Errorf("write model keeps %+v %v, want only the newest day", left, err)
 		}

@@ -88,7 +88,7 @@ type WriteModel interface {
 	Links(ctx context.Context) (map[string]string, error)
 	AddExcluded(ctx context.Context, rows []item.Excluded) error
 	KeptSites(ctx context.Context, sites []string) (map[string]bool, error)
-	Excluded(ctx context.Context) ([]item.Excluded, error)
+	Excluded(ctx context.Context, cursor string, limit int) ([]item.Excluded, string, error)
 	PruneExcluded(ctx context.Context, day string) error
 	DimsDirty(ctx context.Context, after item.DimChange, limit int) ([]item.DimChange, error)
 	CleanDims(ctx context.Context, flushed []item.DimChange) error

@@ -361,9 +361,16 @@ func TestWriteModelExcluded(t *testing.T) {
 
 func excludedRows(t *testing.T, w storetest.WriteModel) string {
 	t.Helper()
-	rows, err := w.Excluded(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	var rows []item.Excluded
+	for cursor := ""; ; { // small pages: paging is part of it
+		page, next, err := w.Excluded(context.Background(), cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, page...)
+		if cursor = next; cursor == "" {
+			break
+		}
 	}
 	var out []string
 	for _, r := range rows {
