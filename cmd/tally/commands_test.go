@@ -24,6 +24,34 @@ import (
 	"github.com/tallyhq/tally/internal/sqlite"
 )
 
+// TestTopEscapesControlCharacters: a slug stored before the gate existed (or by a read model
+// someone else wrote) cannot move the owner's cursor, recolour or retitle their terminal
+// through tally top: control characters are printed as escapes.
+func TestTopEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, datadir.ReadFile), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := "/a\x1b]0;owned\x07\x1b[2J\u202eb"
+	if err := db.UpsertCounts(ctx, []item.Counted{{Item: item.Item{Site: "example.com", Type: "page", Slug: hostile}, Counts: item.Counts{Unique: 1, Total: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var out bytes.Buffer
+	if err := run(ctx, env{stdout: &out, stderr: io.Discard, getenv: noEnv}, []string{"top", "--data", dir}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u202e") {
+		t.Errorf("tally top printed control characters raw: %q", out.String())
+	}
+	if !strings.Contains(out.String(), `/a\x1b]0;owned\a\x1b[2J\u202eb`) {
+		t.Errorf("tally top does not show the slug escaped: %q", out.String())
+	}
+}
+
 // TestTopSaysWhatMatchedNothing: an empty list says whether nothing was flushed yet or which
 // filter matched nothing; the home page's row shows "/".
 func TestTopSaysWhatMatchedNothing(t *testing.T) {
