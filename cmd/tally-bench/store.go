@@ -13,20 +13,20 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/tallyhq/tally/internal/bolt"
-	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
+	"github.com/tallyhq/tally/internal/store"
+	"github.com/tallyhq/tally/internal/store/bolt"
 )
 
 // stores is a fresh pair of real stores: bbolt in a temp directory, and SQLite there too or an
 // empty schema of the PostgreSQL database named by -read-store.
 type stores struct {
 	dir    string
-	write  datadir.WriteModel
-	read   datadir.ReadModel
+	write  store.WriteModel
+	read   store.ReadModel
 	flush  *flush.Flusher
 	snap   *snapshot.Snapshotter
 	remove func() // drops the PostgreSQL schema
@@ -40,13 +40,13 @@ func openStores(ctx context.Context, readStore string) (*stores, error) {
 		return nil, err
 	}
 	s := &stores{dir: dir, remove: func() {}}
-	if datadir.IsPostgres(readStore) {
+	if store.IsPostgres(readStore) {
 		if readStore, s.remove, err = freshSchema(ctx, readStore); err != nil {
 			return nil, err
 		}
 	}
 	// One site of a million items: past the default bound on items per site, on purpose.
-	st, err := datadir.Open(ctx, dir, datadir.Options{ReadStore: readStore, Write: bolt.Options{MaxItemsPerSite: 10_000_000}})
+	st, err := store.Open(ctx, dir, store.Options{ReadStore: readStore, Write: bolt.Options{MaxItemsPerSite: 10_000_000}})
 	if err != nil {
 		s.remove()
 		return nil, err
@@ -189,7 +189,7 @@ func flushWithDims(ctx context.Context, o options) (time.Duration, error) {
 
 func storeBench(ctx context.Context, o options) error {
 	readModel := "SQLite"
-	if datadir.IsPostgres(o.readStore) {
+	if store.IsPostgres(o.readStore) {
 		readModel = "PostgreSQL"
 	}
 	fmt.Printf("stores (real bbolt in a temp directory, the read model on %s)\n", readModel)
@@ -228,6 +228,6 @@ func storeBench(ctx context.Context, o options) error {
 	fmt.Printf("  flush of 1000 dirty among 1000 items             %8s\n", small.Round(time.Microsecond))
 	fmt.Printf("  flush of 1000 dirty among %d items          %8s  (%.2f× the above)\n", o.manyN, large.Round(time.Microsecond),
 		float64(large)/float64(small))
-	fmt.Println("\nGo benchmarks: go test -run '^$' -bench . -benchmem ./internal/session ./internal/classify ./internal/bolt ./internal/ingest")
+	fmt.Println("\nGo benchmarks: go test -run '^$' -bench . -benchmem ./internal/session ./internal/classify ./internal/store/bolt ./internal/ingest")
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
+	"github.com/tallyhq/tally/internal/store"
 )
 
 func runBackup(ctx context.Context, e env, c command, args []string) error {
@@ -23,7 +24,7 @@ func runBackup(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := datadir.Open(ctx, *data, datadir.Options{WriteStore: *stores.write, ReadStore: *stores.read})
+	st, err := store.Open(ctx, *data, store.Options{WriteStore: *stores.write, ReadStore: *stores.read})
 	switch {
 	case errors.Is(err, datadir.ErrInUse):
 		return backupThroughServer(ctx, e, *data, *server, dest)
@@ -72,7 +73,7 @@ func runRestore(ctx context.Context, e env, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := datadir.Restore(ctx, src, *data, datadir.Options{WriteStore: *stores.write, ReadStore: *stores.read})
+	res, err := store.Restore(ctx, src, *data, store.Options{WriteStore: *stores.write, ReadStore: *stores.read})
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it first", err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/node"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/store/sqlite"
 )
 
 // TestTopEscapesControlCharacters: a slug stored before the gate existed (or by a read model

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // backends are the two ways tally runs: embedded (bbolt, SQLite) and shared (Redis,

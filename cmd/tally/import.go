@@ -11,6 +11,7 @@ import (
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/seed"
+	"github.com/tallyhq/tally/internal/store"
 )
 
 const importUsage = `Usage:
@@ -92,7 +93,7 @@ func applySeeds(ctx context.Context, e env, dataDir, writeStore string, rows []s
 	for i, r := range rows {
 		seeds[i] = r.Seed
 	}
-	before, err := datadir.Import(ctx, dataDir, datadir.Options{WriteStore: writeStore}, seeds)
+	before, err := store.Import(ctx, dataDir, store.Options{WriteStore: writeStore}, seeds)
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it, import, and start it again", err)
 	}

@@ -12,12 +12,13 @@ import (
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
+	"github.com/tallyhq/tally/internal/store"
 )
 
 // openForJob opens both stores for a one-off job, or says what to do instead when a running
 // server holds them.
-func openForJob(ctx context.Context, dir string, s storeFlags) (*datadir.Stores, error) {
-	st, err := datadir.Open(ctx, dir, datadir.Options{WriteStore: *s.write, ReadStore: *s.read})
+func openForJob(ctx context.Context, dir string, s storeFlags) (*store.Stores, error) {
+	st, err := store.Open(ctx, dir, store.Options{WriteStore: *s.write, ReadStore: *s.read})
 	if errors.Is(err, datadir.ErrInUse) {
 		return nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
 			"http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/tallyhq/tally/internal/session"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // startNode starts one tally serve process of a test with many nodes.

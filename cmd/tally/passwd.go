@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/tallyhq/tally/internal/admin"
-	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
+	"github.com/tallyhq/tally/internal/store"
 	"golang.org/x/term"
 )
 
@@ -23,13 +23,13 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 		return err
 	}
 	var ps admin.Passwords = admin.File(*data)
-	if datadir.IsRedis(*writeStore) {
-		w, err := datadir.OpenWriteModel(ctx, *data, datadir.Options{WriteStore: *writeStore})
+	if store.IsRedis(*writeStore) {
+		w, err := store.OpenWriteModel(ctx, *data, store.Options{WriteStore: *writeStore})
 		if err != nil {
 			return err
 		}
 		defer w.Close()
-		ps = datadir.Passwords(w, *data)
+		ps = store.Passwords(w, *data)
 	} else if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}

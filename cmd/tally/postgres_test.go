@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/datadir"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 type topList struct {

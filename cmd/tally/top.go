@@ -9,10 +9,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/tallyhq/tally/internal/classify"
-	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/envflag"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/report"
+	"github.com/tallyhq/tally/internal/store"
 )
 
 func runTop(ctx context.Context, e env, c command, args []string) error {
@@ -37,7 +37,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 	if *limit < 1 || *limit > 10_000 {
 		return fmt.Errorf("--limit must be from 1 to 10000")
 	}
-	db, err := datadir.OpenRead(ctx, *data, datadir.Options{ReadStore: *readStore, ReadOnly: true})
+	db, err := store.OpenRead(ctx, *data, store.Options{ReadStore: *readStore, ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 }
 
 // noItems says why a top list is empty: nothing flushed at all, or what matched nothing.
-func noItems(ctx context.Context, db datadir.ReadModel, site, typ string) string {
+func noItems(ctx context.Context, db store.ReadModel, site, typ string) string {
 	sites, err := db.Sites(ctx)
 	switch {
 	case err == nil && len(sites) == 0:

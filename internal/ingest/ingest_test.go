@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/sites"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 const (

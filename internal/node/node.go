@@ -16,7 +16,6 @@ import (
 
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/dimension"
@@ -27,12 +26,14 @@ import (
 	"github.com/tallyhq/tally/internal/limit"
 	"github.com/tallyhq/tally/internal/metrics"
 	"github.com/tallyhq/tally/internal/ops"
-	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/scripts"
 	"github.com/tallyhq/tally/internal/server"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
+	"github.com/tallyhq/tally/internal/store"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/redis"
 	"github.com/tallyhq/tally/internal/top"
 )
 
@@ -53,7 +54,7 @@ type Main struct {
 	// Metrics, if nil, are made by Open.
 	Metrics *metrics.Metrics
 
-	stores *datadir.Stores
+	stores *store.Stores
 	run    schedule.Jobs
 	dims   *dimension.Extractor
 	// excluded buffers what was not counted until the next drain into the write model.
@@ -190,7 +191,7 @@ func (m *Main) ensurePassword(ctx context.Context) error {
 }
 
 func (m *Main) openStores(ctx context.Context) error {
-	st, err := datadir.Open(ctx, m.Config.DataDir, datadir.Options{
+	st, err := store.Open(ctx, m.Config.DataDir, store.Options{
 		WriteStore: m.Config.WriteStore,
 		Write: bolt.Options{Now: m.Now, Logger: m.Log, OnCommit: m.Metrics.Committed, OnSweep: m.Metrics.Swept,
 			OnRefused: m.Metrics.Refused, MaxSites: m.Config.MaxSites, MaxItemsPerSite: m.Config.MaxItemsPerSite,
@@ -206,7 +207,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.excluded = excluded.New(st.Write, m.Config.Sites.Listed)
 	m.run = schedule.Jobs{Now: m.Now, Flusher: flush.New(st.Write, st.Read, m.Log).DrainFirst(m.drain), Snapshotter: snapshot.New(st.Write, st.Read, m.Now, m.Log).Retain(m.Config.RetentionDays),
 		Metrics: m.Metrics, Log: m.Log}
-	if shared, ok := st.Write.(*redis.Store); ok {
+	if shared := st.Shared; shared != nil {
 		m.Log.Info("the write model is on Redis; what an acknowledged view survives: " + shared.Durability(ctx))
 		// One node runs each tick of each job: the first to take the tick's lock.
 		m.run.Lock = func(ctx context.Context, job string, tick time.Time) (bool, error) {
@@ -236,7 +237,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		Excluded:   m.excluded,
 		Dimensions: m.dims,
 	}
-	if _, shared := m.stores.Write.(*redis.Store); shared {
+	if m.stores.Shared != nil {
 		// Many nodes: the cap is kept in Redis, or each node would allow it once more.
 		cfg.SessionCap, cfg.SharedSessionCap = nil, m.Config.SessionCap
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/postgres"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/postgres"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // BenchmarkDashboardAPI seeds 10,000 items with 365 days of snapshots and times each

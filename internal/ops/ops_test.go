@@ -19,12 +19,12 @@ import (
 
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/sqlite"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/sqlite"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 const password = "owner-password-1"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/redis"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/redis"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // TestOneNodeRunsEachTick: nodes whose crons fire for the same tick race for its lock in the

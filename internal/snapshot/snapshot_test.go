@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
-	"github.com/tallyhq/tally/internal/sqlite"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/sqlite"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 type env struct {

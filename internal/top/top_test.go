@@ -10,8 +10,8 @@ import (
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/sites"
-	"github.com/tallyhq/tally/internal/sqlite"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/sqlite"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // newTestServer serves /api/top over a real read model whose rows rank differently by total,

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tallyhq/tally/internal/postgres"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/postgres"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // TestMigrationsOnceAcrossNodes: nodes that start together against an empty database migrate

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/excluded"
 	"github.com/tallyhq/tally/internal/flush"
@@ -16,7 +15,8 @@ import (
 	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/storetest"
 	"github.com/tallyhq/tally/internal/top"
 )
 

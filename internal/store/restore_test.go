@@ -1,4 +1,4 @@
-package datadir_test
+package store_test
 
 import (
 	"context"
@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/snapshot"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // TestRestoreRebuildsPostgresReadModel: a backup of a data directory whose read model is on
@@ -25,10 +26,10 @@ func TestRestoreRebuildsPostgresReadModel(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	src, dest, dir2 := t.TempDir(), filepath.Join(t.TempDir(), "backup"), t.TempDir()
-	opts := func(url string) datadir.Options {
-		return datadir.Options{ReadStore: url, Now: clk.Now, Write: bolt.Options{Now: clk.Now}}
+	opts := func(url string) store.Options {
+		return store.Options{ReadStore: url, Now: clk.Now, Write: bolt.Options{Now: clk.Now}}
 	}
-	st, err := datadir.Open(ctx, src, opts(storetest.PostgresURL(t)))
+	st, err := store.Open(ctx, src, opts(storetest.PostgresURL(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +63,14 @@ func TestRestoreRebuildsPostgresReadModel(t *testing.T) {
 	}
 
 	url2 := storetest.PostgresURL(t) // an empty database, as after losing the read model
-	res, err := datadir.Restore(ctx, dest, dir2, opts(url2))
+	res, err := store.Restore(ctx, dest, dir2, opts(url2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Items != 3 || res.Days != 4 {
 		t.Errorf("restore flushed %d items and snapshotted %d days, want 3 and 4", res.Items, res.Days)
 	}
-	st2, err := datadir.Open(ctx, dir2, opts(url2))
+	st2, err := store.Open(ctx, dir2, opts(url2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestRestoreRebuildsPostgresReadModel(t *testing.T) {
 }
 
 // readModel writes down what the dashboard would show: each item's counts and daily series.
-func readModel(t *testing.T, r datadir.ReadModel) string {
+func readModel(t *testing.T, r store.ReadModel) string {
 	t.Helper()
 	ctx := context.Background()
 	items, _, err := r.Items(ctx, report.ItemQuery{Site: "example.com", Limit: -1})

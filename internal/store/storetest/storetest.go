@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/session"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/sqlite"
 )
 
 // Write opens a bbolt write model in a temp dir; opts.Now is the clock. The file must pass

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/report"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/redis"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // pageView is a page view of it by visitor who at now, from referrer ref, in Firefox on Linux.

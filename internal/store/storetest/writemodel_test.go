@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tallyhq/tally/internal/bolt"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/redis"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/redis"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // The conformance suite of the write models: bbolt and Redis keep the same promises.

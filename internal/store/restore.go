@@ -1,4 +1,4 @@
-package datadir
+package store
 
 import (
 	"context"
@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/backup"
-	"github.com/tallyhq/tally/internal/bolt"
+	"github.com/tallyhq/tally/internal/datadir"
 	"github.com/tallyhq/tally/internal/flush"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/sqlite"
 )
 
 // Restored says what Restore did.
@@ -44,10 +45,10 @@ func Restore(ctx context.Context, src, dir string, opts Options) (Restored, erro
 	if err != nil {
 		return Restored{}, err
 	}
-	if err := bolt.Check(filepath.Join(src, WriteFile)); err != nil {
+	if err := bolt.Check(filepath.Join(src, datadir.WriteFile)); err != nil {
 		return Restored{}, fmt.Errorf("the backup is damaged: %w", err)
 	}
-	_, err = os.Lstat(filepath.Join(src, ReadFile))
+	_, err = os.Lstat(filepath.Join(src, datadir.ReadFile))
 	withRead := err == nil
 	if withRead {
 		if err := checkSQLite(ctx, src); err != nil {
@@ -56,7 +57,7 @@ func Restore(ctx context.Context, src, dir string, opts Options) (Restored, erro
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Restored{}, err
 	}
-	if err := Create(dir); err != nil {
+	if err := datadir.Create(dir); err != nil {
 		return Restored{}, err
 	}
 	w, err := OpenWrite(dir, bolt.Options{})
@@ -110,7 +111,7 @@ func rebuild(ctx context.Context, dir string, opts Options, full bool, res *Rest
 }
 
 func checkSQLite(ctx context.Context, dir string) error {
-	db, err := sqlite.Open(ctx, filepath.Join(dir, ReadFile), sqlite.Options{ReadOnly: true})
+	db, err := sqlite.Open(ctx, filepath.Join(dir, datadir.ReadFile), sqlite.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}

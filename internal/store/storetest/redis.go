@@ -10,10 +10,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/tallyhq/tally/internal/bolt"
-	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/redis"
-	"github.com/tallyhq/tally/internal/session"
+	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/model"
+	"github.com/tallyhq/tally/internal/store/redis"
 )
 
 // DefaultRedis is the server the tests use unless TALLY_TEST_REDIS names another.
@@ -66,36 +65,8 @@ func Redis(t testing.TB, opts redis.Options) *redis.Store {
 	return s
 }
 
-// WriteModel is what every write model offers: what the beacon path, the jobs, imports,
-// restores and the owner's sessions use. The conformance tests hold each one to the same
-// behaviour.
-type WriteModel interface {
-	Record(ctx context.Context, v item.View) error
-	Counts(ctx context.Context, it item.Item) (item.Counts, error)
-	Like(ctx context.Context, l item.Like) (item.LikeCounts, error)
-	Likes(ctx context.Context, it item.Item, sid session.ID) (item.LikeCounts, error)
-	Seed(ctx context.Context, seeds []item.Seed) ([]item.Seed, error)
-	Dirty(ctx context.Context, after item.Item, limit int) ([]item.Change, error)
-	Clean(ctx context.Context, flushed []item.Change) error
-	DirtyLen(ctx context.Context) (int, error)
-	MarkAllDirty(ctx context.Context) (int, error)
-	CountsAsOf(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error)
-	FirstDay(ctx context.Context) (time.Time, bool, error)
-	CreateSession(ctx context.Context, tokenHash, pw string, expires time.Time) error
-	SessionValid(ctx context.Context, tokenHash, pw string) (bool, error)
-	DeleteSession(ctx context.Context, tokenHash string) error
-	SetLink(ctx context.Context, site, link string) error
-	Links(ctx context.Context) (map[string]string, error)
-	AddExcluded(ctx context.Context, rows []item.Excluded) error
-	KeptSites(ctx context.Context, sites []string) (map[string]bool, error)
-	Excluded(ctx context.Context, cursor string, limit int) ([]item.Excluded, string, error)
-	PruneExcluded(ctx context.Context, day string) error
-	DimsDirty(ctx context.Context, after item.DimChange, limit int) ([]item.DimChange, error)
-	CleanDims(ctx context.Context, flushed []item.DimChange) error
-	PruneDims(ctx context.Context) error
-	Realtime(ctx context.Context, site string) (item.Live, error)
-	Close() error
-}
+// WriteModel is what every write model offers (declared once, in internal/store/model).
+type WriteModel = model.WriteModel
 
 // WriteModels runs test against every write model, empty, with clock now: bbolt, and Redis
 // where a server is available (see RedisURL).

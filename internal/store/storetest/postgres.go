@@ -12,10 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tallyhq/tally/internal/item"
-	"github.com/tallyhq/tally/internal/postgres"
-	"github.com/tallyhq/tally/internal/report"
-	"github.com/tallyhq/tally/internal/sqlite"
+	"github.com/tallyhq/tally/internal/store/model"
+	"github.com/tallyhq/tally/internal/store/postgres"
+	"github.com/tallyhq/tally/internal/store/sqlite"
 )
 
 // DefaultPostgres is the server the tests use unless TALLY_TEST_POSTGRES names another.
@@ -91,36 +90,8 @@ func Postgres(t testing.TB, opts postgres.Options) *postgres.DB {
 	return db
 }
 
-// ReadModel is what every read model offers: what the jobs write (flush.Sink, snapshot.Sink)
-// and the dashboard and /api/top read (ops.Reader, top.Lister), spelled out because those
-// packages' own tests import this one. The conformance tests hold each model to the same
-// answers.
-type ReadModel interface {
-	UpsertCounts(ctx context.Context, rows []item.Counted) error
-	RecordFlush(ctx context.Context, items int) error
-	UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error
-	SummarizeDay(ctx context.Context, date time.Time) error
-	LastSnapshot(ctx context.Context) (time.Time, bool, error)
-	RecordSnapshot(ctx context.Context, items int) error
-	Sites(ctx context.Context) ([]string, error)
-	Site(ctx context.Context, site string) (report.Site, error)
-	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
-	SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error)
-	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
-	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
-	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
-	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
-	LastFlush(ctx context.Context) (time.Time, bool, error)
-	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
-	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
-	UpsertDims(ctx context.Context, rows []item.DimCount) error
-	PruneDays(ctx context.Context, before time.Time) (int64, error)
-	Breakdown(ctx context.Context, q report.DimQuery) ([]report.DimRow, error)
-	DimDays(ctx context.Context, q report.DimQuery) ([]report.DimDay, error)
-	DimItems(ctx context.Context, q report.OwnerQuery) ([]report.OwnerRow, error)
-	Ping(ctx context.Context) error
-	Close() error
-}
+// ReadModel is what every read model offers (declared once, in internal/store/model).
+type ReadModel = model.ReadModel
 
 // ReadModels returns every read model, empty, with clock now: SQLite, and PostgreSQL where a
 // server is available (see PostgresURL). Each runs as a subtest named after it.

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/tallyhq/tally/internal/clock"
-	"github.com/tallyhq/tally/internal/redis"
 	"github.com/tallyhq/tally/internal/session"
-	"github.com/tallyhq/tally/internal/storetest"
+	"github.com/tallyhq/tally/internal/store/redis"
+	"github.com/tallyhq/tally/internal/store/storetest"
 )
 
 // TestDailySaltsShared: with --salt-rotation daily on Redis, two nodes derive the same ids on
