@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -620,12 +621,20 @@ func TestDailySaltRotation(t *testing.T) {
 		t.Errorf("daily rotation wrote a permanent salt file: %v", err)
 	}
 
-	// The next day, past 00:30: yesterday's salt is gone from the disk.
+	// The next day, past 00:30: after the minute's rotation, yesterday's salt is gone from
+	// the disk; today's and tomorrow's (made a day ahead) are there.
 	app.clk.Set(time.Date(2026, 11, 25, 0, 31, 0, 0, time.UTC))
 	app.beacon(t, hello, "198.51.100.1", chromeUA)
+	if err := app.RotateSalts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
 	salts, _ := os.ReadDir(filepath.Join(dir, "salts"))
-	if len(salts) != 1 || salts[0].Name() != "2026-11-25" {
-		t.Errorf("salts on disk the next day: %v, want only 2026-11-25", salts)
+	for _, e := range salts {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"2026-11-25", "2026-11-26"}) {
+		t.Errorf("salts on disk the next day: %v, want 2026-11-25 and 2026-11-26", names)
 	}
 	app.getJSON(t, "/api/counts?url="+hello, &c)
 	if c.Unique != 2 {

@@ -227,3 +227,75 @@ func TestJobsRunOncePerTickAcrossNodes(t *testing.T) {
 		t.Error("no scheduled flush ran")
 	}
 }
+
+// TestSaltRotationSurvivesRedisOutage: two nodes with --salt-rotation daily share their salts
+// in Redis, which goes away across the rotation after midnight. Each day's salt was made a day
+// ahead, so both nodes go on deriving the same ids; what the rotation could not do (destroy
+// yesterday's salt, make the next day's) is in the log, the metric and /healthz ("degraded",
+// still 200); once Redis is back, the next rotation shares the next day's salt, so the nodes
+// agree on it too, and /healthz is "ok" again.
+func TestSaltRotationSurvivesRedisOutage(t *testing.T) {
+	rd := storetest.StartPrivateRedis(t)
+	flags := []string{"--write-store", rd.URL, "--salt-rotation", "daily"}
+	a, b := newTestApp(t, t.TempDir(), flags...), newTestApp(t, t.TempDir(), flags...)
+	sid := func(app *testApp) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", app.URL()+"/api/sid", nil)
+		req.Header.Set("User-Agent", chromeUA)
+		req.Header.Set("X-Forwarded-For", "198.51.100.77")
+		code, body := fetch(t, req)
+		if code != 200 {
+			t.Fatalf("/api/sid: %d %s", code, body)
+		}
+		return body
+	}
+	health := func(app *testApp) (int, map[string]string) {
+		t.Helper()
+		code, body := app.get(t, "/healthz", false)
+		var h map[string]string
+		json.Unmarshal([]byte(body), &h)
+		return code, h
+	}
+	setClocks := func(at time.Time) { a.clk.Set(at); b.clk.Set(at) }
+	if sid(a) != sid(b) {
+		t.Fatal("two nodes derive different ids from the shared daily salt")
+	}
+
+	rd.Stop()
+	setClocks(time.Date(2026, 11, 25, 0, 31, 0, 0, time.UTC))
+	for _, app := range []*testApp{a, b} {
+		if err := app.RotateSalts(context.Background()); err == nil {
+			t.Error("a rotation without Redis reported no failure")
+		}
+	}
+	if sid(a) != sid(b) {
+		t.Error("after midnight with Redis away, the nodes derive different ids")
+	}
+	if !strings.Contains(a.logs.String(), "daily salt rotation failed") {
+		t.Errorf("the failure is not in the log:\n%s", a.logs.String())
+	}
+	if code, h := health(a); code != 503 || !strings.Contains(h["reason"], "salt") {
+		t.Errorf("/healthz with Redis away: %d %v, want 503 naming the salt too", code, h)
+	}
+
+	rd.Start()
+	// Redis answers again, but until the next rotation the day's salts are not as they must be.
+	if code, h := health(a); code != 200 || h["status"] != "degraded" || !strings.Contains(h["reason"], "salt of 2026-11-26") {
+		t.Errorf("/healthz before the next rotation: %d %v, want 200 degraded with the reason", code, h)
+	}
+	if _, body := a.get(t, "/metrics", true); !strings.Contains(body, "tally_salt_rotation_errors_total 1") {
+		t.Errorf("the failure is not counted in /metrics")
+	}
+	for _, app := range []*testApp{a, b} {
+		if err := app.RotateSalts(context.Background()); err != nil {
+			t.Errorf("rotation with Redis back: %v", err)
+		}
+		if code, h := health(app); code != 200 || h["status"] != "ok" {
+			t.Errorf("/healthz once the rotation works again: %d %v", code, h)
+		}
+	}
+	setClocks(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) // the day made during the outage
+	if sid(a) != sid(b) {
+		t.Error("the day whose salt each node made while Redis was away: the nodes derive different ids")
+	}
+}

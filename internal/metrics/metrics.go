@@ -29,6 +29,7 @@ type Metrics struct {
 	jobItems   *prometheus.GaugeVec
 	dedup      prometheus.Gauge
 	refused    *prometheus.CounterVec
+	saltErrors prometheus.Counter
 }
 
 // New registers every collector, plus Go runtime and process metrics, on a fresh registry.
@@ -62,8 +63,10 @@ func New() *Metrics {
 		Help: "Open 30-minute dedup windows held in memory, as of the last sweep."})
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_write_refused_total",
 		Help: "Writes the write model did not keep because a bound was reached: sites, items_per_site, dedup_full."}, []string{"reason"})
+	m.saltErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "tally_salt_rotation_errors_total",
+		Help: "Daily salt rotations (--salt-rotation daily) that could not make, share or destroy a day's salt."})
 	for _, c := range []prometheus.Collector{m.received, m.counted, m.excluded, m.rejected, m.record, m.batch,
-		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems, m.dedup, m.refused,
+		m.commit, m.jobSeconds, m.jobLast, m.jobFailed, m.jobItems, m.dedup, m.refused, m.saltErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -129,6 +132,13 @@ func (m *Metrics) Swept(open int) {
 func (m *Metrics) Refused(reason string) {
 	if m != nil {
 		m.refused.WithLabelValues(reason).Inc()
+	}
+}
+
+// SaltRotationFailed counts a daily salt rotation that did not do everything it had to.
+func (m *Metrics) SaltRotationFailed() {
+	if m != nil {
+		m.saltErrors.Inc()
 	}
 }
 

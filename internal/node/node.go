@@ -59,10 +59,14 @@ type Main struct {
 	dims   *dimension.Extractor
 	// excluded buffers what was not counted until the next drain into the write model.
 	excluded  *excluded.Buffer
-	stopDrain func()              // stops the drains and waits for the running one
-	jobs      *schedule.Scheduler // the cron; Close cancels its runs
-	server    *server.Server
-	metrics   *server.Server // with --metrics-addr
+	stopDrain func() // stops the drains and waits for the running one
+	// sessions derives session ids; with --salt-rotation daily, RotateSalts rotates its salts
+	// every minute (stopRotate stops that).
+	sessions   *session.Deriver
+	stopRotate func()
+	jobs       *schedule.Scheduler // the cron; Close cancels its runs
+	server     *server.Server
+	metrics    *server.Server // with --metrics-addr
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -89,7 +93,8 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		return err
 	}
-	sessions := m.loadSalt(ctx)
+	m.sessions = m.loadSalt(ctx)
+	sessions := m.sessions
 	m.Config.TrustedProxies.WarnUntrusted(m.Log)
 	if m.Config.Sites.Any() {
 		m.Log.Warn("no --sites given: beacons for any site are counted; set --sites to your host names")
@@ -107,7 +112,12 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	m.stopDrain = m.drainEvery(drainInterval)
+	m.stopDrain = m.every(drainInterval, func(ctx context.Context) {
+		if err := m.drain(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn("exclusions stay buffered for the next try", "err", err)
+		}
+	})
+	m.stopRotate = m.every(rotateInterval, func(ctx context.Context) { m.RotateSalts(ctx) })
 	if err := datadir.NoteServer(m.Config.DataDir, m.URL()); err != nil {
 		m.Log.Warn("cannot note the server address for tally backup", "err", err)
 	}
@@ -252,7 +262,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		PageTypes: pageTypes, Realtime: m.stores.Write.Realtime, HasCountry: m.dims.HasCountry(),
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
-	mux.Handle("GET /healthz", server.Health(m.Log, map[string]func(context.Context) error{
+	mux.Handle("GET /healthz", server.Health(m.Log, func() string { return errText(m.sessions.RotationError()) }, map[string]func(context.Context) error{
 		"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping}))
 	if m.Config.MetricsAddr == "" {
 		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
@@ -276,6 +286,10 @@ func (m *Main) Close() error {
 	if m.jobs != nil {
 		errs = append(errs, m.jobs.Stop(ctx))
 		m.jobs = nil
+	}
+	if m.stopRotate != nil {
+		m.stopRotate()
+		m.stopRotate = nil
 	}
 	if m.stopDrain != nil {
 		m.stopDrain()
@@ -312,8 +326,26 @@ func (m *Main) drain(ctx context.Context) error {
 	return nil
 }
 
-// drainEvery drains every interval until the returned stop is called.
-func (m *Main) drainEvery(interval time.Duration) (stop func()) {
+// rotateInterval is how often the daily salts are rotated: each day's salt is made a day ahead,
+// and yesterday's destroyed within this much after its grace period ends.
+const rotateInterval = time.Minute
+
+// RotateSalts makes sure today's and tomorrow's salts are held (and, on Redis, shared by every
+// node) and destroys the expired ones (--salt-rotation daily; nothing otherwise). A failure is
+// logged and counted here, and /healthz says "degraded" until a rotation succeeds; counting
+// goes on with the salts held.
+func (m *Main) RotateSalts(ctx context.Context) error {
+	err := m.sessions.Rotate(ctx)
+	if err != nil && ctx.Err() == nil {
+		m.Log.Error("daily salt rotation failed: counting goes on with the salts held, tried again every minute", "err", err)
+		m.Metrics.SaltRotationFailed()
+	}
+	return err
+}
+
+// every runs f every interval until the returned stop is called, which waits for a run under
+// way.
+func (m *Main) every(interval time.Duration, f func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -325,9 +357,7 @@ func (m *Main) drainEvery(interval time.Duration) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := m.drain(ctx); err != nil && ctx.Err() == nil {
-					m.Log.Warn("exclusions stay buffered for the next try", "err", err)
-				}
+				f(ctx)
 			}
 		}
 	}()
@@ -345,4 +375,12 @@ func (m *Main) MetricsURL() string {
 		return ""
 	}
 	return m.metrics.URL()
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

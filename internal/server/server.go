@@ -80,12 +80,16 @@ func (w redactingWriter) Write(p []byte) (int, error) {
 // Health answers GET /healthz: {"status":"ok"} and each check "ok", or 503 with
 // "status":"unavailable" and the checks that failed within two seconds "down", so an operator
 // sees which store is unreachable.
-func Health(log *slog.Logger, checks map[string]func(context.Context) error) http.Handler {
+func Health(log *slog.Logger, degraded func() string, checks map[string]func(context.Context) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		answer := map[string]string{"status": "ok"}
 		status := http.StatusOK
+		if reason := degraded(); reason != "" {
+			// Still serving and counting, but something the owner must know about is wrong.
+			answer["status"], answer["reason"] = "degraded", reason
+		}
 		for name, check := range checks {
 			answer[name] = "ok"
 			if err := check(ctx); err != nil {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -74,10 +75,10 @@ func createFile(path string, data []byte) error {
 // Load returns the Deriver of the configured salt mode: with daily set, a salt per UTC day in
 // dir/salts; else the given salt; else the salt kept in dir/salt, generated on first use, in
 // which case created reports whether this call generated it.
-func Load(dir, salt string, daily bool, now func() time.Time) (d *Deriver, created bool, err error) {
+func Load(ctx context.Context, dir, salt string, daily bool, now func() time.Time) (d *Deriver, created bool, err error) {
 	switch {
 	case daily:
-		d, err = NewRotating(dir, now)
+		d, err = NewRotating(ctx, dir, now)
 		return d, false, err
 	case salt == "":
 		var b []byte

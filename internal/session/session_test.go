@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -127,7 +128,7 @@ func BenchmarkID(b *testing.B) {
 }
 
 func BenchmarkIDRotating(b *testing.B) {
-	d, err := NewRotating(b.TempDir(), time.Now)
+	d, err := NewRotating(context.Background(), b.TempDir(), time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

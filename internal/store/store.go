@@ -252,10 +252,10 @@ func (s *Stores) Deriver(ctx context.Context, salt string, daily bool, now func(
 	shared, onRedis := s.Shared, s.Shared != nil
 	switch {
 	case daily && onRedis:
-		d, err = session.NewRotatingIn(shared.DaySalts(), now)
+		d, err = session.NewRotatingIn(ctx, shared.DaySalts(), now)
 		return d, "Redis, shared by every node", err
 	case daily:
-		d, err = session.NewRotating(s.Dir, now)
+		d, err = session.NewRotating(ctx, s.Dir, now)
 		return d, filepath.Join(s.Dir, session.SaltDir), err
 	case salt == "" && onRedis:
 		b, created, err := shared.Salt(ctx)
@@ -268,7 +268,7 @@ func (s *Stores) Deriver(ctx context.Context, salt string, daily bool, now func(
 		d, err = session.NewDeriver(b)
 		return d, generated, err
 	}
-	d, created, err := session.Load(s.Dir, salt, false, now)
+	d, created, err := session.Load(ctx, s.Dir, salt, false, now)
 	if created {
 		generated = filepath.Join(s.Dir, session.SaltFile)
 	}

@@ -322,9 +322,7 @@ type daySalts struct{ s *Store }
 
 func (d daySalts) key(day int64) string { return d.s.p + "daysalt:" + strconv.FormatInt(day, 10) }
 
-func (d daySalts) Salts() (map[int64][]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func (d daySalts) Salts(ctx context.Context) (map[int64][]byte, error) {
 	out := map[int64][]byte{}
 	iter := d.s.rdb.Scan(ctx, 0, d.s.p+"daysalt:*", 100).Iterator()
 	for iter.Next(ctx) {
@@ -343,11 +341,11 @@ func (d daySalts) Salts() (map[int64][]byte, error) {
 	return out, nil
 }
 
-func (d daySalts) Keep(day int64, salt []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+// Keep sets day's salt unless another node did; it expires at 00:30 UTC the day after, by the
+// store's clock, so Redis forgets it even if no node is left to destroy it.
+func (d daySalts) Keep(ctx context.Context, day int64, salt []byte) ([]byte, error) {
 	gone := time.Unix((day+1)*86400, 0).Add(session.PreviousDayGrace)
-	if _, err := d.s.rdb.SetNX(ctx, d.key(day), salt, max(time.Until(gone), time.Minute)).Result(); err != nil {
+	if _, err := d.s.rdb.SetNX(ctx, d.key(day), salt, max(gone.Sub(d.s.now()), time.Minute)).Result(); err != nil {
 		return nil, fmt.Errorf("keep the daily salt in %s: %w", d.s.where, err)
 	}
 	kept, err := d.s.rdb.Get(ctx, d.key(day)).Bytes()
@@ -357,8 +355,9 @@ func (d daySalts) Keep(day int64, salt []byte) ([]byte, error) {
 	return kept, nil
 }
 
-func (d daySalts) Destroy(day int64) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return d.s.rdb.Del(ctx, d.key(day)).Err()
+func (d daySalts) Destroy(ctx context.Context, day int64) error {
+	if err := d.s.rdb.Del(ctx, d.key(day)).Err(); err != nil {
+		return fmt.Errorf("destroy the daily salt in %s: %w", d.s.where, err)
+	}
+	return nil
 }
