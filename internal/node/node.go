@@ -28,7 +28,6 @@ import (
 	"github.com/tallyhq/tally/internal/ops"
 	"github.com/tallyhq/tally/internal/schedule"
 	"github.com/tallyhq/tally/internal/scripts"
-	"github.com/tallyhq/tally/internal/server"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/store"
@@ -65,8 +64,8 @@ type Main struct {
 	sessions   *session.Deriver
 	stopRotate func()
 	jobs       *schedule.Scheduler // the cron; Close cancels its runs
-	server     *server.Server
-	metrics    *server.Server // with --metrics-addr
+	server     *httpServer
+	metrics    *httpServer // with --metrics-addr
 }
 
 // Open prepares the data directory, opens both stores, and starts serving and the cron jobs.
@@ -101,11 +100,11 @@ func (m *Main) Open(ctx context.Context) error {
 	} else {
 		m.Log.Info("counting these sites only", "sites", m.Config.Sites.String())
 	}
-	m.server = server.Serve(main, m.routes(sessions), m.Log)
+	m.server = serve(main, m.routes(sessions), m.Log)
 	if metricsLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Metrics.Handler())
-		m.metrics = server.Serve(metricsLn, mux, m.Log)
+		m.metrics = serve(metricsLn, mux, m.Log)
 		m.Log.Info("metrics are served on their own listener", "addr", m.metrics.URL()+"/metrics")
 	}
 	if m.jobs, err = m.run.Start(ctx, m.Config.FlushSchedule, m.Config.SnapshotSchedule); err != nil {
@@ -129,11 +128,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 // listen takes the main address and, with --metrics-addr, the metrics one.
 func (m *Main) listen() (main, metrics net.Listener, err error) {
-	if main, err = server.Listen(m.Config.Addr); err != nil {
+	if main, err = listenOn(m.Config.Addr); err != nil {
 		return nil, nil, fmt.Errorf("--addr: %w", err)
 	}
 	if m.Config.MetricsAddr != "" {
-		if metrics, err = server.Listen(m.Config.MetricsAddr); err != nil {
+		if metrics, err = listenOn(m.Config.MetricsAddr); err != nil {
 			main.Close()
 			return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
 		}
@@ -262,7 +261,7 @@ func (m *Main) routes(sessions *session.Deriver) http.Handler {
 		PageTypes: pageTypes, Realtime: m.stores.Write.Realtime, HasCountry: m.dims.HasCountry(),
 		Jobs: ops.Jobs{Flush: m.run.Flush, Snapshot: m.run.Snapshot, Backup: m.backupTo},
 	}).Register(mux)
-	mux.Handle("GET /healthz", server.Health(m.Log, func() string { return errText(m.sessions.RotationError()) }, map[string]func(context.Context) error{
+	mux.Handle("GET /healthz", health(m.Log, func() string { return errText(m.sessions.RotationError()) }, map[string]func(context.Context) error{
 		"write_model": m.stores.Write.Ping, "read_model": m.stores.Read.Ping}))
 	if m.Config.MetricsAddr == "" {
 		mux.Handle("GET /metrics", auth.RequireAPI(m.Metrics.Handler()))
@@ -277,7 +276,7 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
-	for _, srv := range []*server.Server{m.server, m.metrics} {
+	for _, srv := range []*httpServer{m.server, m.metrics} {
 		if srv != nil {
 			errs = append(errs, srv.Shutdown(ctx))
 		}

@@ -28,6 +28,12 @@
 //	admin_sessions  hash of a dashboard session token → expiry and the fingerprint of the
 //	         password it was opened under (see internal/admin); not counts, but the write model
 //	         is the store tally keeps for good, so the read model stays rebuildable from it
+//	links    site → how the site's beacons name its pages (see item.Link; links.go)
+//	excluded day, site, kind, name → what was not counted that day, cumulative, until the flush
+//	         has copied a day that can no longer change (see excluded.go)
+//	dims_log, dims, dims_dirty, visitors  the day's dimension rows and visitors: a log of each
+//	         batch's changes, folded into the rows about once a second; which (owner, day) pairs
+//	         the next flush copies; the visitor hashes of the day (see dims.go)
 //
 // # Caveats
 //

@@ -68,7 +68,7 @@ func (s *Store) dimsOf(keys []string, v item.View, member string, now time.Time)
 			domain = ""
 		}
 	}
-	return keys, append(args, network, domain, v.VisitorCap)
+	return keys, append(args, network, domain, v.VisitorCap, item.MaxNewValuesPerNetwork, item.MaxHostsPerDomain)
 }
 
 // DimsDirty returns up to limit (owner, day) pairs whose rows changed since the last flush,

@@ -3,16 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
-
-	goredis "github.com/redis/go-redis/v9"
 )
-
-// linkScript sets a site's link only for a site the store keeps (one in the sites hash that the
-// bounds maintain). KEYS: the links hash, the sites hash; ARGV: site, link.
-var linkScript = goredis.NewScript(`
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 0
-`)
 
 // SetLink remembers how the beacons of site name its pages (see item.Link), for the
 // dashboard's links; nothing for a site that has no items (one the bounds refused).

@@ -1,6 +1,4 @@
-// Package server runs tally's HTTP server: the timeouts that keep slow clients from holding
-// connections, an error log that never names a client address, and a graceful shutdown.
-package server
+package node
 
 import (
 	"context"
@@ -16,16 +14,16 @@ import (
 	"github.com/tallyhq/tally/internal/jsonhttp"
 )
 
-// Server is a listening HTTP server.
-type Server struct {
+// httpServer is a listening HTTP server.
+type httpServer struct {
 	http *http.Server
 	ln   net.Listener
 	errc chan error
 }
 
-// Listen takes the address ("127.0.0.1:0" picks a free port) before anything else is done, so
+// listenOn takes the address ("127.0.0.1:0" picks a free port) before anything else is done, so
 // that a busy port or a bad address fails start-up first.
-func Listen(addr string) (net.Listener, error) {
+func listenOn(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (want a free HOST:PORT, e.g. 127.0.0.1:8080)", addr, err)
@@ -33,9 +31,9 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve starts serving h on ln.
-func Serve(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
-	s := &Server{ln: ln, errc: make(chan error, 1), http: &http.Server{
+// serve starts serving h on ln.
+func serve(ln net.Listener, h http.Handler, log *slog.Logger) *httpServer {
+	s := &httpServer{ln: ln, errc: make(chan error, 1), http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -48,10 +46,10 @@ func Serve(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
 }
 
 // URL is the base URL the server answers on.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+func (s *httpServer) URL() string { return "http://" + s.ln.Addr().String() }
 
 // Shutdown stops accepting connections and waits for requests in flight until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
+func (s *httpServer) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
@@ -77,10 +75,10 @@ func (w redactingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Health answers GET /healthz: {"status":"ok"} and each check "ok", or 503 with
+// health answers GET /healthz: {"status":"ok"} and each check "ok", or 503 with
 // "status":"unavailable" and the checks that failed within two seconds "down", so an operator
 // sees which store is unreachable.
-func Health(log *slog.Logger, degraded func() string, checks map[string]func(context.Context) error) http.Handler {
+func health(log *slog.Logger, degraded func() string, checks map[string]func(context.Context) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
