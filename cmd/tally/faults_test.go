@@ -48,13 +48,13 @@ func TestMetricsMove(t *testing.T) {
 	resp.Body.Close()
 
 	want := map[string]float64{
-		`tally_beacons_received_total{endpoint="view"}`:                       6,
-		`tally_beacons_counted_total{endpoint="view"}`:                        3,
-		`tally_beacons_excluded_total{endpoint="view",reason="bot"}`:          1,
-		`tally_beacons_excluded_total{endpoint="view",reason="static_asset"}`: 1,
-		`tally_beacons_rejected_total{code="400",endpoint="view"}`:            1,
-		`tally_record_duration_seconds_count`:                                 3,
-		`tally_dirty_items`:                                                   1,
+		`tally_beacons_received_total{endpoint="view"}`:                        6,
+		`tally_beacons_counted_total{endpoint="view"}`:                         3,
+		`tally_beacons_excluded_total{endpoint="view",reason="bot"}`:           1,
+		`tally_beacons_excluded_total{endpoint="view",reason="excluded_path"}`: 1,
+		`tally_beacons_rejected_total{code="400",endpoint="view"}`:             1,
+		`tally_record_duration_seconds_count`:                                  3,
+		`tally_dirty_items`:                                                    1,
 	}
 	for name, v := range want {
 		if got := metric(t, app, name); got != v {

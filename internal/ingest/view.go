@@ -62,7 +62,7 @@ func (h *Handler) viewBeacon(w http.ResponseWriter, v *visitor, endpoint string)
 
 // Reasons for not counting that are not about the request itself.
 const (
-	rateLimited classify.Reason = "rate_limited"
+	rateLimited classify.Reason = "rate_limit"
 	sessionCap  classify.Reason = "session_cap"
 	webdriver   classify.Reason = "webdriver"
 )
@@ -76,10 +76,16 @@ var excludedAs = map[classify.Reason]string{
 	classify.IgnoredPath: excluded.ExcludedPath, webdriver: excluded.Webdriver,
 }
 
-// exclude notes a beacon for page u that was not counted: in the metrics, and for the owner.
+// exclude notes a beacon for page u that was not counted: in the metrics, and for the owner,
+// under one vocabulary: the metric's reason label is the "Not counted" reason the API and the
+// dashboard show, or, for what is not the visitors' doing (HEAD, no salt), a reason of its own.
 func (h *Handler) exclude(vis *visitor, endpoint string, u *url.URL, reason classify.Reason) {
-	h.cfg.Metrics.Excluded(endpoint, string(reason))
-	if name, ok := excludedAs[reason]; ok {
+	name, owners := excludedAs[reason]
+	if !owners {
+		name = string(reason)
+	}
+	h.cfg.Metrics.Excluded(endpoint, name)
+	if owners {
 		h.cfg.Excluded.Add(item.Site(u), name, vis.botToken, vis.now)
 	}
 }
