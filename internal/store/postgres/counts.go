@@ -99,23 +99,14 @@ func (db *DB) LastSnapshot(ctx context.Context) (time.Time, bool, error) {
 	return d, true, nil
 }
 
-// jobRunsKept is how long job_runs keeps a run.
-const jobRunsKept = 30 * 24 * time.Hour
-
-// Job names in job_runs.
-const (
-	jobFlush    = "flush"
-	jobSnapshot = "snapshot"
-)
-
 // RecordFlush notes that a flush finished now, having written items rows.
 func (db *DB) RecordFlush(ctx context.Context, items int) error {
-	return db.recordJob(ctx, jobFlush, items)
+	return db.recordJob(ctx, report.JobFlush, items)
 }
 
 // RecordSnapshot notes that a snapshot finished now, having written items rows.
 func (db *DB) RecordSnapshot(ctx context.Context, items int) error {
-	return db.recordJob(ctx, jobSnapshot, items)
+	return db.recordJob(ctx, report.JobSnapshot, items)
 }
 
 func (db *DB) recordJob(ctx context.Context, job string, items int) error {
@@ -123,7 +114,7 @@ func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 	_, err := db.pool.Exec(ctx, `/* flush, snapshot */
 		WITH pruned AS (DELETE FROM job_runs WHERE finished_at < $5)
 		INSERT INTO job_runs (job, finished_at, items, node) VALUES ($1, $2, $3, $4)`,
-		job, now, items, db.node, now.Add(-jobRunsKept))
+		job, now, items, db.node, now.Add(-report.JobRunsKept))
 	if err != nil {
 		return fmt.Errorf("record %s run: %w", job, err)
 	}
@@ -134,7 +125,7 @@ func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
 	var at time.Time
 	err := db.pool.QueryRow(ctx, `/* healthz, dashboard */
-		SELECT finished_at FROM job_runs WHERE job = $1 ORDER BY finished_at DESC LIMIT 1`, jobFlush).Scan(&at)
+		SELECT finished_at FROM job_runs WHERE job = $1 ORDER BY finished_at DESC LIMIT 1`, report.JobFlush).Scan(&at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -144,12 +135,6 @@ func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
 	return at.UTC(), true, nil
 }
 
-var topOrder = map[string]string{
-	"":             `total_views DESC, unique_views DESC`,
-	report.ByViews: `total_views DESC, unique_views DESC`,
-	report.ByLikes: `likes DESC, total_views DESC`,
-}
-
 // Top returns the most viewed items, most total views first.
 func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error) {
 	rows, err := db.pool.Query(ctx, `/* top */
@@ -157,7 +142,7 @@ func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, er
 		FROM view_counts
 		WHERE ($1 = '' OR site = $1) AND ($2 = '' OR type = $2)
 		  AND ($2 <> '' OR $4::text[] IS NULL OR type = ANY($4::text[]))
-		ORDER BY `+topOrder[f.By]+`, site, type, slug
+		ORDER BY `+report.TopOrder[f.By]+`, site, type, slug
 		LIMIT $3`, f.Site, f.Type, f.Limit, f.Types)
 	if err != nil {
 		return nil, fmt.Errorf("query top: %w", err)

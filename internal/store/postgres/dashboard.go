@@ -125,18 +125,11 @@ func (db *DB) series(ctx context.Context, what, query string, first, last time.T
 	return report.FillDays(byDate, first, last), nil
 }
 
-// itemOrder is the ORDER BY of each of report.Sorts.
-var itemOrder = map[string]string{
-	"total":  "v.total_views DESC, v.unique_views DESC",
-	"unique": "v.unique_views DESC, v.total_views DESC",
-	"recent": "v.last_synced_at DESC, v.total_views DESC",
-}
-
 // Items returns one page of a site's items and how many items match in all.
 func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
-	order, ok := itemOrder[q.Sort]
+	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
-		order = itemOrder[report.Sorts[0]]
+		order = report.ItemOrder[report.Sorts[0]]
 	}
 	order += `, v.type, v.slug`
 	// Without a search the filter is the site alone, spelled so: a generic plan could not see

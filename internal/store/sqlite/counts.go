@@ -94,28 +94,19 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 	return nil
 }
 
-// jobRunsKept is how long job_runs keeps a run.
-const jobRunsKept = 30 * 24 * time.Hour
-
-// Job names in job_runs.
-const (
-	jobFlush    = "flush"
-	jobSnapshot = "snapshot"
-)
-
 // RecordFlush notes that a flush finished now, having written items rows.
 func (db *DB) RecordFlush(ctx context.Context, items int) error {
-	return db.recordJob(ctx, jobFlush, items)
+	return db.recordJob(ctx, report.JobFlush, items)
 }
 
 // RecordSnapshot notes that a snapshot finished now, having written items rows.
 func (db *DB) RecordSnapshot(ctx context.Context, items int) error {
-	return db.recordJob(ctx, jobSnapshot, items)
+	return db.recordJob(ctx, report.JobSnapshot, items)
 }
 
 // LastFlush returns when the last flush finished; ok is false if none has.
 func (db *DB) LastFlush(ctx context.Context) (time.Time, bool, error) {
-	return db.lastRun(ctx, jobFlush)
+	return db.lastRun(ctx, report.JobFlush)
 }
 
 func (db *DB) recordJob(ctx context.Context, job string, items int) error {
@@ -127,7 +118,7 @@ func (db *DB) recordJob(ctx context.Context, job string, items int) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `/* flush, snapshot */ DELETE FROM job_runs WHERE finished_at < ?`,
-			now.Add(-jobRunsKept).Format(time.RFC3339))
+			now.Add(-report.JobRunsKept).Format(time.RFC3339))
 		return err
 	})
 	if err != nil {
@@ -153,12 +144,6 @@ func (db *DB) lastRun(ctx context.Context, job string) (at time.Time, ok bool, e
 	return at, true, nil
 }
 
-var topOrder = map[string]string{
-	"":             "total_views DESC, unique_views DESC",
-	report.ByViews: "total_views DESC, unique_views DESC",
-	report.ByLikes: "likes DESC, total_views DESC",
-}
-
 // Top returns the most viewed items, most total views first.
 func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error) {
 	rows, err := db.read.QueryContext(ctx, `/* top */
@@ -166,7 +151,7 @@ func (db *DB) Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, er
 		FROM view_counts
 		WHERE (?1 = '' OR site = ?1) AND (?2 = '' OR type = ?2)
 		  AND (?2 <> '' OR ?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
-		ORDER BY `+topOrder[f.By]+`, site, type, slug
+		ORDER BY `+report.TopOrder[f.By]+`, site, type, slug
 		LIMIT ?3`, f.Site, f.Type, f.Limit, typeList(f.Types))
 	if err != nil {
 		return nil, fmt.Errorf("query top: %w", err)

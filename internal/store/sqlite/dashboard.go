@@ -128,18 +128,11 @@ func fillDays(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) 
 	return report.FillDays(byDate, first, last), nil
 }
 
-// itemOrder is the ORDER BY of each of report.Sorts.
-var itemOrder = map[string]string{
-	"total":  "v.total_views DESC, v.unique_views DESC",
-	"unique": "v.unique_views DESC, v.total_views DESC",
-	"recent": "v.last_synced_at DESC, v.total_views DESC",
-}
-
 // Items returns one page of a site's items and how many items match in all.
 func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
-	order, ok := itemOrder[q.Sort]
+	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
-		order = itemOrder[report.Sorts[0]]
+		order = report.ItemOrder[report.Sorts[0]]
 	}
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
 	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')
