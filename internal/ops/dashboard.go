@@ -46,7 +46,7 @@ func parseViewQuery(r *http.Request) (viewQuery, error) {
 
 // itemPage is a page of the item table.
 type itemPage struct {
-	Items    []report.Item
+	Items    []report.ItemRow
 	Total    int // matching items in all
 	Page     int
 	PageSize int
@@ -167,7 +167,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 }
 
 type itemData struct {
-	Item     report.Item
+	Item     report.ItemRow
 	Days     int
 	Periods  []int
 	Points   []Point

@@ -57,9 +57,9 @@ func (h *Handler) apiExcluded(w http.ResponseWriter, r *http.Request) error {
 }
 
 // excluded reads what site did not count over the span.
-func (h *Handler) excluded(ctx context.Context, site string, sp span) (report.Excluded, error) {
+func (h *Handler) excluded(ctx context.Context, site string, sp span) (report.NotCounted, error) {
 	if site == "" {
-		return report.Excluded{}, nil
+		return report.NotCounted{}, nil
 	}
 	return h.cfg.Read.Excluded(ctx, site, sp.first, sp.last)
 }
@@ -90,7 +90,7 @@ var reasonLabels = map[string]string{
 	excluded.ExcludedPath:  "Excluded paths",
 }
 
-func newExcludedPanel(ex report.Excluded) excludedPanel {
+func newExcludedPanel(ex report.NotCounted) excludedPanel {
 	var p excludedPanel
 	for _, c := range ex.Reasons {
 		label := reasonLabels[c.Name]

@@ -198,7 +198,7 @@ func (h *Handler) siteSeries(ctx context.Context, site string, n int, current re
 }
 
 // itemSeries returns one item's views on each of the last n days, today last.
-func (h *Handler) itemSeries(ctx context.Context, it item.Item, n int) ([]Point, report.Item, error) {
+func (h *Handler) itemSeries(ctx context.Context, it item.Item, n int) ([]Point, report.ItemRow, error) {
 	today := h.today()
 	row, _, err := h.cfg.Read.Item(ctx, it)
 	if err != nil {

@@ -87,8 +87,8 @@ type TopItem struct {
 	Unique, Total, Likes int64
 }
 
-// Item is one line of the dashboard's item table.
-type Item struct {
+// ItemRow is one line of the dashboard's item table.
+type ItemRow struct {
 	Site, Type, Slug     string
 	Unique, Total, Likes int64
 	Recent               int64     // views since the end of ItemQuery.RecentSince
@@ -124,9 +124,9 @@ func FillDays(byDate map[string]Totals, first, last time.Time) []DayPoint {
 	return out
 }
 
-// Excluded is what a site did not count over some days: per reason and per bot product token,
+// NotCounted is what a site did not count over some days: per reason and per bot product token,
 // most first.
-type Excluded struct {
+type NotCounted struct {
 	Reasons []Count
 	Bots    []Count
 }
@@ -138,7 +138,7 @@ type Count struct {
 }
 
 // Add puts c among the bots or the reasons.
-func (e *Excluded) Add(bot bool, c Count) {
+func (e *NotCounted) Add(bot bool, c Count) {
 	if bot {
 		e.Bots = append(e.Bots, c)
 	} else {

@@ -63,12 +63,12 @@ type ReadModel interface {
 	SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error)
 	SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error)
 	ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error)
-	Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error)
-	Item(ctx context.Context, it item.Item) (report.Item, bool, error)
+	Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, int, error)
+	Item(ctx context.Context, it item.Item) (report.ItemRow, bool, error)
 	Top(ctx context.Context, f report.TopFilter) ([]report.TopItem, error)
 	LastFlush(ctx context.Context) (time.Time, bool, error)
 	UpsertExcluded(ctx context.Context, rows []item.Excluded) error
-	Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error)
+	Excluded(ctx context.Context, site string, first, last time.Time) (report.NotCounted, error)
 	UpsertDims(ctx context.Context, rows []item.DimCount) error
 	PruneDays(ctx context.Context, before time.Time) (int64, error)
 	Breakdown(ctx context.Context, q report.DimQuery) ([]report.DimRow, error)

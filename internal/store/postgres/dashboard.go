@@ -126,7 +126,7 @@ func (db *DB) series(ctx context.Context, what, query string, first, last time.T
 }
 
 // Items returns one page of a site's items and how many items match in all.
-func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
+func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, int, error) {
 	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
 		order = report.ItemOrder[report.Sorts[0]]
@@ -169,8 +169,8 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Item, error) {
-		var it report.Item
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.ItemRow, error) {
+		var it report.ItemRow
 		err := r.Scan(&it.Site, &it.Type, &it.Slug, &it.Unique, &it.Total, &it.Likes, &it.Recent, &it.LastSyncedAt)
 		it.LastSyncedAt = it.LastSyncedAt.UTC()
 		return it, err
@@ -179,7 +179,7 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
 	if out == nil {
-		out = []report.Item{}
+		out = []report.ItemRow{}
 	}
 	return out, n, nil
 }
@@ -189,8 +189,8 @@ func escapeLike(s string) string {
 }
 
 // Item returns one item's row; ok is false if it was never flushed.
-func (db *DB) Item(ctx context.Context, it item.Item) (report.Item, bool, error) {
-	r := report.Item{Site: it.Site, Type: it.Type, Slug: it.Slug}
+func (db *DB) Item(ctx context.Context, it item.Item) (report.ItemRow, bool, error) {
+	r := report.ItemRow{Site: it.Site, Type: it.Type, Slug: it.Slug}
 	err := db.pool.QueryRow(ctx, `/* dashboard: item */
 		SELECT unique_views, total_views, likes, last_synced_at FROM view_counts WHERE site = $1 AND type = $2 AND slug = $3`,
 		it.Site, it.Type, it.Slug).Scan(&r.Unique, &r.Total, &r.Likes, &r.LastSyncedAt)

@@ -33,27 +33,27 @@ func (db *DB) UpsertExcluded(ctx context.Context, rows []item.Excluded) error {
 }
 
 // Excluded sums what site did not count from first to last (UTC days, inclusive).
-func (db *DB) Excluded(ctx context.Context, site string, first, last time.Time) (report.Excluded, error) {
+func (db *DB) Excluded(ctx context.Context, site string, first, last time.Time) (report.NotCounted, error) {
 	rows, err := db.pool.Query(ctx, `/* dashboard: excluded */
 		SELECT kind, name, SUM(count)::bigint AS n FROM excluded_daily
 		WHERE site = $1 AND date BETWEEN $2::date AND $3::date
 		GROUP BY kind, name ORDER BY n DESC, name`,
 		site, session.FormatDay(first), session.FormatDay(last))
 	if err != nil {
-		return report.Excluded{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
+		return report.NotCounted{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
 	}
 	defer rows.Close()
-	var ex report.Excluded
+	var ex report.NotCounted
 	for rows.Next() {
 		var kind string
 		var c report.Count
 		if err := rows.Scan(&kind, &c.Name, &c.Count); err != nil {
-			return report.Excluded{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
+			return report.NotCounted{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
 		}
 		ex.Add(kind == item.ExcludedBot, c)
 	}
 	if err := rows.Err(); err != nil {
-		return report.Excluded{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
+		return report.NotCounted{}, fmt.Errorf("read excluded_daily of %s: %w", site, err)
 	}
 	return ex, nil
 }

@@ -129,7 +129,7 @@ func fillDays(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) 
 }
 
 // Items returns one page of a site's items and how many items match in all.
-func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int, error) {
+func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, int, error) {
 	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
 		order = report.ItemOrder[report.Sorts[0]]
@@ -156,9 +156,9 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.Item, int
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
 	defer rows.Close()
-	out := []report.Item{}
+	out := []report.ItemRow{}
 	for rows.Next() {
-		var r report.Item
+		var r report.ItemRow
 		var synced string
 		if err := rows.Scan(&r.Site, &r.Type, &r.Slug, &r.Unique, &r.Total, &r.Likes, &r.Recent, &synced); err != nil {
 			return nil, 0, fmt.Errorf("list items: %w", err)
@@ -185,8 +185,8 @@ func escapeLike(s string) string {
 }
 
 // Item returns one item's row; ok is false if it was never flushed.
-func (db *DB) Item(ctx context.Context, it item.Item) (report.Item, bool, error) {
-	r := report.Item{Site: it.Site, Type: it.Type, Slug: it.Slug}
+func (db *DB) Item(ctx context.Context, it item.Item) (report.ItemRow, bool, error) {
+	r := report.ItemRow{Site: it.Site, Type: it.Type, Slug: it.Slug}
 	var synced string
 	err := db.read.QueryRowContext(ctx, `/* dashboard: item */
 		SELECT unique_views, total_views, likes, last_synced_at FROM view_counts WHERE site = ? AND type = ? AND slug = ?`,
