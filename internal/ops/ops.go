@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzhttp"
+
 	"github.com/tallyhq/tally/internal/admin"
 	"github.com/tallyhq/tally/internal/backup"
 	"github.com/tallyhq/tally/internal/item"

@@ -1,0 +1,68 @@
+package ops
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/jsonhttp"
+	"github.com/tallyhq/tally/internal/report"
+)
+
+type eventJSON struct {
+	Name          string  `json:"name"`
+	Target        string  `json:"target"`
+	Count         int64   `json:"count"`
+	Visitors      int64   `json:"visitors"`
+	ConversionPct float64 `json:"conversion_pct"` // event visitors ÷ site visitors, in percent
+}
+
+type eventsResponse struct {
+	Site     string      `json:"site"`
+	Visitors int64       `json:"visitors"` // the site's visitors in the period
+	Events   []eventJSON `json:"events"`
+}
+
+// events lists the site's client events over the span, with their conversion rate.
+func (h *Handler) events(ctx context.Context, site string, sp span) (eventsResponse, error) {
+	out := eventsResponse{Site: site, Events: []eventJSON{}}
+	if site == "" {
+		return out, nil
+	}
+	visitors, err := h.visitors(ctx, site, sp)
+	if err != nil {
+		return out, err
+	}
+	out.Visitors = visitors
+	// Items' own totals are kept for client events only (pages keep their sources).
+	rows, err := h.cfg.Read.DimItems(ctx, report.OwnerQuery{Site: site, First: sp.first, Last: sp.last, Limit: maxBreakdownRows})
+	if err != nil {
+		return out, err
+	}
+	for _, row := range rows {
+		e := eventJSON{Name: row.Type, Target: row.Slug, Count: row.Views, Visitors: row.Visitors}
+		if visitors > 0 {
+			e.ConversionPct = float64(row.Visitors) / float64(visitors) * 100
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out, nil
+}
+
+// apiEvents handles GET /ops/api/events?site=&days=.
+func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) error {
+	sp, err := h.parseSpan(r, defaultPeriod)
+	if err != nil {
+		return err
+	}
+	site, _, err := h.pickSite(r.Context(), item.NormalizeSite(r.URL.Query().Get("site")))
+	if err != nil {
+		return err
+	}
+	out, err := h.events(r.Context(), site, sp)
+	if err != nil {
+		return err
+	}
+	jsonhttp.Write(w, http.StatusOK, out)
+	return nil
+}
