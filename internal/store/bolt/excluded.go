@@ -62,26 +62,23 @@ func (s *Store) Excluded(ctx context.Context, cursor string, limit int) ([]item.
 		if b == nil {
 			return nil
 		}
-		c := b.Cursor()
-		k, v := c.First()
+		var after []byte
 		if cursor != "" {
-			if k, v = c.Seek([]byte(cursor)); k != nil && string(k) == cursor {
-				k, v = c.Next()
-			}
+			after = []byte(cursor)
 		}
-		for ; k != nil; k, v = c.Next() {
-			if len(rows) == limit {
-				next = string(excludedKey(rows[len(rows)-1]))
-				return nil
-			}
+		n, err := pageAfter(b.Cursor(), after, limit, func(k, v []byte) error {
 			parts := strings.SplitN(string(k), "\x00", 4)
 			if len(parts) != 4 || len(v) != 8 {
 				return fmt.Errorf("bad exclusion row %q", k)
 			}
 			rows = append(rows, item.Excluded{Day: parts[0], Site: parts[1], Kind: parts[2], Name: parts[3],
 				Count: int64(binary.BigEndian.Uint64(v))})
+			return nil
+		})
+		if n == limit && n > 0 {
+			next = string(excludedKey(rows[n-1])) // perhaps more: the next page says
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("read exclusions: %w", err)

@@ -19,22 +19,21 @@ func (s *Store) Dirty(ctx context.Context, after item.Item, limit int) ([]item.C
 	var out []item.Change
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		items := tx.Bucket(bucketItems)
-		c := tx.Bucket(bucketDirty).Cursor()
-		k, _ := c.First()
+		var start []byte
 		if after != (item.Item{}) {
-			start := after.Key()
-			k, _ = c.Seek(start)
-			if bytes.Equal(k, start) {
-				k, _ = c.Next()
-			}
+			start = after.Key()
 		}
-		for ; k != nil && len(out) < limit; k, _ = c.Next() {
+		_, err := pageAfter(tx.Bucket(bucketDirty).Cursor(), start, limit, func(k, _ []byte) error {
 			it, err := item.ParseKey(k)
 			if err != nil {
 				return err
 			}
 			r := decodeRecord(items.Get(k))
 			out = append(out, item.Change{Counted: item.Counted{Item: it, Counts: r.counts}, Mark: r.version})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return ctx.Err()
 	})
@@ -48,15 +47,12 @@ func (s *Store) Dirty(ctx context.Context, after item.Item, limit int) ([]item.C
 // item since it was read (its version moved on): that item stays dirty for the next flush.
 func (s *Store) Clean(ctx context.Context, flushed []item.Change) error {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		dirty, items := tx.Bucket(bucketDirty), tx.Bucket(bucketItems)
-		for _, ch := range flushed {
-			key := ch.Item.Key()
-			if decodeRecord(items.Get(key)).version != ch.Mark {
-				continue
-			}
-			if err := dirty.Delete(key); err != nil {
-				return err
-			}
+		items := tx.Bucket(bucketItems)
+		err := clearUnchanged(tx.Bucket(bucketDirty), len(flushed),
+			func(i int) ([]byte, uint64) { return flushed[i].Item.Key(), flushed[i].Mark },
+			func(key []byte) uint64 { return decodeRecord(items.Get(key)).version })
+		if err != nil {
+			return err
 		}
 		return ctx.Err()
 	})
