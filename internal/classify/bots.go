@@ -48,6 +48,14 @@ type Bots struct {
 type verdict struct {
 	bot   bool
 	token string // the bot's product token, "Googlebot"; never the whole User-Agent
+	agent Agent
+}
+
+// Verdict is what Inspect read in a User-Agent.
+type Verdict struct {
+	Bot   bool
+	Token string // a bot's product token ("Googlebot", "curl"; "" when it names none)
+	Agent Agent  // the reader's browser, OS and device, for a page view's dimensions
 }
 
 // NewBots returns a detector that caches up to about 2×limit verdicts.
@@ -67,32 +75,42 @@ func (b *Bots) IsBot(ua string) bool {
 // Check reports whether ua is a bot and, for a bot, the product token it names itself by
 // ("Googlebot", "curl"; "" when it names none), for the owner's "Not counted" panel.
 func (b *Bots) Check(ua string) (bot bool, token string) {
+	v := b.Inspect(ua)
+	return v.Bot, v.Token
+}
+
+// Inspect is Check and the reader's Agent at once: one parse per distinct User-Agent, one cache
+// for the bot verdict and the dimensions alike.
+func (b *Bots) Inspect(ua string) Verdict {
 	if len(ua) > maxUALength {
 		// Cloned: the token outlives the request in the owner's per-day counts.
-		return true, strings.Clone(ProductToken(ua[:maxUALength]))
+		return Verdict{Bot: true, Token: strings.Clone(ProductToken(ua[:maxUALength]))}
 	}
 	v, ok := b.verdicts.Get(ua)
 	if !ok {
 		v = b.detect(ua)
 		b.verdicts.Put(ua, v)
 	}
-	return v.bot, v.token
+	return Verdict{Bot: v.bot, Token: v.token, Agent: v.agent}
 }
 
 func (b *Bots) detect(ua string) verdict {
+	p := useragent.New(ua)
+	v := verdict{agent: parseAgent(ua, p)}
 	ignored := b.over.Ignore != nil && b.over.Ignore.MatchString(ua)
 	counted := b.over.Count != nil && b.over.Count.MatchString(ua)
-	if !ignored && (counted || !detectBot(ua)) {
-		return verdict{}
+	if !ignored && (counted || !detectBot(ua, p)) {
+		return v
 	}
-	return verdict{bot: true, token: strings.Clone(ProductToken(ua))}
+	v.bot, v.token = true, strings.Clone(ProductToken(ua))
+	return v
 }
 
 // Len returns how many verdicts are cached.
 func (b *Bots) Len() int { return b.verdicts.Len() }
 
-// detectBot is the verdict of the lists, cheapest first.
-func detectBot(ua string) bool {
+// detectBot is the verdict of the lists, cheapest first; p is ua parsed by mssola/useragent.
+func detectBot(ua string, p *useragent.UserAgent) bool {
 	if ua == "" {
 		return true
 	}
@@ -106,7 +124,7 @@ func detectBot(ua string) bool {
 	if crawlerdetect.IsCrawler(crawlerText(ua)) {
 		return true
 	}
-	return useragent.New(ua).Bot()
+	return p.Bot()
 }
 
 // maskDeviceModel replaces an Android device's model name ("M BOT 551" in "Android 6.0;

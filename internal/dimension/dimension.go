@@ -12,30 +12,21 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mssola/useragent"
 	"github.com/oschwald/maxminddb-golang/v2"
 
-	"github.com/tallyhq/tally/internal/cache"
+	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/item"
 )
 
 // Extractor works out dimensions. It is safe for concurrent use.
 type Extractor struct {
-	geo    *maxminddb.Reader // nil without a GeoIP database
-	agents *cache.Cache[agent]
+	geo *maxminddb.Reader // nil without a GeoIP database
 }
-
-// agent is what a User-Agent says about the reader's software and device.
-type agent struct{ browser, version, os, device string }
-
-// maxAgents bounds a generation of the User-Agent cache: a real site sees a few thousand
-// distinct ones a day.
-const maxAgents = 10_000
 
 // New returns an Extractor; geoipDB, if not empty, is the path of a GeoLite2, GeoIP2 or DB-IP
 // country (or city) database in the MaxMind DB format.
 func New(geoipDB string) (*Extractor, error) {
-	e := &Extractor{agents: cache.New[agent](maxAgents)}
+	e := &Extractor{}
 	if geoipDB != "" {
 		db, err := maxminddb.Open(geoipDB)
 		if err != nil {
@@ -58,8 +49,9 @@ func (e *Extractor) Close() error {
 }
 
 // Dims returns a page view's dimensions: ref is the referrer's host as Referrer returned it,
-// page the page URL (for its campaign), ua and ip the request's.
-func (e *Extractor) Dims(ref string, page *url.URL, ua string, ip netip.Addr) item.Dims {
+// page the page URL (for its campaign), a what the bot check read in the request's User-Agent
+// (classify.Bots.Inspect: one parse per distinct User-Agent, cached once), ip the request's.
+func (e *Extractor) Dims(ref string, page *url.URL, a classify.Agent, ip netip.Addr) item.Dims {
 	var d item.Dims
 	d[item.DimReferrer] = ref
 	if page.RawQuery != "" { // most views have no query at all
@@ -74,11 +66,10 @@ func (e *Extractor) Dims(ref string, page *url.URL, ua string, ip netip.Addr) it
 		d[item.DimUTMMedium] = campaignValue(q["utm_medium"])
 		d[item.DimUTMCampaign] = campaignValue(q["utm_campaign"])
 	}
-	a := e.agent(ua)
-	d[item.DimBrowser], d[item.DimOS], d[item.DimDevice] = a.browser, a.os, a.device
-	d[item.DimBrowserVersion] = a.browser
-	if a.version != "" {
-		d[item.DimBrowserVersion] = a.browser + " " + a.version
+	d[item.DimBrowser], d[item.DimOS], d[item.DimDevice] = a.Browser, a.OS, a.Device
+	d[item.DimBrowserVersion] = a.Browser
+	if a.Version != "" {
+		d[item.DimBrowserVersion] = a.Browser + " " + a.Version
 	}
 	if e.geo != nil {
 		d[item.DimCountry] = e.country(ip)
@@ -103,89 +94,6 @@ func (e *Extractor) country(ip netip.Addr) string {
 
 func isCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
-}
-
-// agent parses ua once; a busy site sends the same few User-Agents over and over.
-func (e *Extractor) agent(ua string) agent {
-	a, ok := e.agents.Get(ua)
-	if !ok {
-		a = parseAgent(ua)
-		e.agents.Put(ua, a)
-	}
-	return a
-}
-
-func parseAgent(ua string) agent {
-	p := useragent.New(ua)
-	name, version := p.Browser()
-	a := agent{browser: label(name, "Other"), os: osFamily(p), device: deviceClass(ua, p)}
-	if major, _, _ := strings.Cut(version, "."); a.browser != "Other" && isDigits(major) && len(major) <= 5 {
-		a.version = major
-	}
-	return a
-}
-
-// osFamily names the operating system as owners know it, without its version.
-func osFamily(p *useragent.UserAgent) string {
-	info := p.OSInfo()
-	switch name := info.Name; {
-	case p.Platform() == "iPad" || p.Platform() == "iPhone" || p.Platform() == "iPod" || name == "iPhone OS":
-		return "iOS"
-	case name == "Mac OS X" || strings.HasPrefix(name, "Macintosh"):
-		return "macOS"
-	case strings.HasPrefix(name, "Windows Phone"):
-		return "Windows Phone"
-	case strings.HasPrefix(name, "Windows"):
-		return "Windows"
-	case strings.HasPrefix(name, "Android"):
-		return "Android"
-	case strings.HasPrefix(name, "CrOS"):
-		return "ChromeOS"
-	case strings.HasPrefix(name, "Linux") || strings.Contains(info.FullName, "Linux"):
-		return "Linux"
-	default:
-		first, _, _ := strings.Cut(name, " ")
-		return label(first, "Other")
-	}
-}
-
-// deviceClass tells a tablet from a phone from a desktop by the User-Agent's own words.
-func deviceClass(ua string, p *useragent.UserAgent) string {
-	switch {
-	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet") ||
-		strings.Contains(ua, "Android") && !strings.Contains(ua, "Mobile"):
-		return "tablet"
-	case p.Mobile() || strings.Contains(ua, "Mobile") || strings.Contains(ua, "iPhone"):
-		return "phone"
-	default:
-		return "desktop"
-	}
-}
-
-// label keeps a name a parser found if it is short plain text, else fallback.
-func label(s, fallback string) string {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 32 {
-		return fallback
-	}
-	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' || r == '-' || r == '.' || r == '_') {
-			return fallback
-		}
-	}
-	return s
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // campaignParams reads the campaign parameters of a query string, the first of each name, as

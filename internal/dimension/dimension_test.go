@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tallyhq/tally/internal/classify"
 	"github.com/tallyhq/tally/internal/dimension/geotest"
 	"github.com/tallyhq/tally/internal/item"
 )
@@ -59,7 +60,7 @@ func TestCampaign(t *testing.T) {
 		{"https://b.example/p?utm_source=caf%C3%A9", "café", "", ""},
 	} {
 		u, _ := url.Parse(tc.page)
-		d := e.Dims(item.Direct, u, "", netip.Addr{})
+		d := e.Dims(item.Direct, u, classify.Agent{}, netip.Addr{})
 		if d[item.DimUTMSource] != tc.source || d[item.DimUTMMedium] != tc.medium || d[item.DimUTMCampaign] != tc.campaign {
 			t.Errorf("%s: source %q medium %q campaign %q, want %q %q %q", tc.page, d[item.DimUTMSource],
 				d[item.DimUTMMedium], d[item.DimUTMCampaign], tc.source, tc.medium, tc.campaign)
@@ -67,7 +68,10 @@ func TestCampaign(t *testing.T) {
 	}
 }
 
+// TestAgent: the browser, OS and device dimensions of a User-Agent, as the bot check's one
+// parse of it (classify.Bots.Inspect) reads them.
 func TestAgent(t *testing.T) {
+	bots := classify.NewBots(100, classify.Overrides{})
 	for _, tc := range []struct{ ua, browser, version, os, device string }{
 		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome", "Chrome 131", "Linux", "desktop"},
 		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox", "Firefox 133", "Windows", "desktop"},
@@ -85,7 +89,7 @@ func TestAgent(t *testing.T) {
 		e, _ := New("")
 		u, _ := url.Parse("https://b.example/")
 		for range 2 { // the second answer comes from the cache
-			d := e.Dims(item.Direct, u, tc.ua, netip.Addr{})
+			d := e.Dims(item.Direct, u, bots.Inspect(tc.ua).Agent, netip.Addr{})
 			if d[item.DimBrowser] != tc.browser || d[item.DimBrowserVersion] != tc.version || d[item.DimOS] != tc.os || d[item.DimDevice] != tc.device {
 				t.Errorf("%.50q: %q %q %q %q, want %q %q %q %q", tc.ua, d[item.DimBrowser], d[item.DimBrowserVersion],
 					d[item.DimOS], d[item.DimDevice], tc.browser, tc.version, tc.os, tc.device)
@@ -107,7 +111,7 @@ func TestCountry(t *testing.T) {
 	defer e.Close()
 	u, _ := url.Parse("https://b.example/")
 	for ip, want := range map[string]string{"81.2.69.142": "GB", "::ffff:81.2.69.1": "GB", "2a01:4f8::1": "DE", "192.0.2.1": Unknown} {
-		if got := e.Dims(item.Direct, u, "", netip.MustParseAddr(ip))[item.DimCountry]; got != want {
+		if got := e.Dims(item.Direct, u, classify.Agent{}, netip.MustParseAddr(ip))[item.DimCountry]; got != want {
 			t.Errorf("country of %s = %q, want %q", ip, got, want)
 		}
 	}

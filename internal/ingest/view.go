@@ -206,8 +206,9 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 	if vis.webdriver {
 		return item.View{}, webdriver
 	}
-	if bot, token := h.cfg.Bots.Check(vis.r.UserAgent()); bot {
-		vis.botToken = token
+	verdict := h.cfg.Bots.Inspect(vis.r.UserAgent())
+	if verdict.Bot {
+		vis.botToken = verdict.Token
 		return item.View{}, classify.Bot
 	}
 	if h.cfg.Sessions == nil {
@@ -221,7 +222,7 @@ func (h *Handler) countable(vis *visitor, u *url.URL, it *item.Item) (item.View,
 			return item.View{}, classify.Bot
 		}
 		v.Page = true
-		v.Dims = h.cfg.Dimensions.Dims(ref, u, vis.r.UserAgent(), vis.ip)
+		v.Dims = h.cfg.Dimensions.Dims(ref, u, verdict.Agent, vis.ip)
 		v.Network = h.cfg.Sessions.IDAddr(limit.Network(vis.ip), "network", vis.now)
 		v.VisitorCap = h.cfg.VisitorsPerClient
 	}
