@@ -2,7 +2,10 @@
 (function (w, d) {
   try {
     var s = d.currentScript, n = navigator, L = location, H = history, KEY = 'tally_ignore';
-    if (!s || w.tally) return;
+    // A page may call tally.event before t.js has loaded, through the one-line stub the docs
+    // give (window.tally = {q: [], event: …}); what it queued is sent once t.js runs.
+    if (!s || (w.tally && w.tally.loaded)) return;
+    var queued = (w.tally && w.tally.q) || [];
     var base = s.src.replace(/\/t\.js([?#].*)?$/, ''), last, sid, noop = function () {};
     var has = function (a) { return s.hasAttribute('data-' + a); };
     var page = function () { return L.href.split('#')[0]; };
@@ -29,9 +32,10 @@
     // post sends with sendBeacon, which survives the page closing, unless the answer is needed:
     // the page's first view always reads it, so a site tally refuses is said in the console.
     var checked;
-    var post = function (path, data, cb) {
+    // then, if given, runs after the answer whatever it was, or after none came.
+    var post = function (path, data, cb, then) {
       var body = JSON.stringify(data);
-      try { if (!cb && checked && n.sendBeacon && n.sendBeacon(base + path, body)) return; } catch (e) {}
+      try { if (!cb && !then && checked && n.sendBeacon && n.sendBeacon(base + path, body)) return; } catch (e) {}
       checked = 1;
       fetch(base + path, { method: 'POST', body: body, keepalive: true, credentials: 'omit' })
         .then(function (r) {
@@ -40,13 +44,15 @@
             warn(path + ' answered ' + r.status + ' (' + (j.error || '') + ')' + (r.status == 403 ?
               ': this site is not counted; add ' + L.hostname + ' to --sites (TALLY_SITES) of the tally server' : ''));
           });
-        })['catch'](noop);
+        })['catch'](noop).then(then || noop);
     };
     var counters = function () {
       var els = d.querySelectorAll('[data-tally-count]');
       for (var i = 0; i < els.length; i++) (function (el) {
         get('/api/counts?url=' + encodeURIComponent(el.getAttribute('data-url') || page()), function (c) {
-          el.textContent = c[el.getAttribute('data-tally-count') == 'unique' ? 'unique' : 'total'];
+          // data-tally-words="view,views" writes "1 view", "2 views".
+          var v = c[el.getAttribute('data-tally-count') == 'unique' ? 'unique' : 'total'], words = el.getAttribute('data-tally-words');
+          el.textContent = words ? v + ' ' + words.split(',')[v == 1 ? 0 : 1] : v;
         });
       })(els[i]);
     };
@@ -60,11 +66,10 @@
       // A browser under automation (Selenium, Puppeteer, Playwright) says so; the server does
       // not count it, and answers it as any other.
       if (navigator.webdriver) data.webdriver = true;
-      // With counters on the page, wait for the view so the number includes it.
-      post('/api/view', data, d.querySelector('[data-tally-count]') ? function (r) {
-        sid = r.sid;
-        counters();
-      } : 0);
+      // With counters on the page, wait for the view so the number includes it; they fill even
+      // when the view did not get through (a blocked request, a refused site).
+      var counted = d.querySelector('[data-tally-count]');
+      post('/api/view', data, counted ? function (r) { sid = r.sid; } : 0, counted ? counters : 0);
     };
     var withSid = function (cb) {
       sid ? cb(sid) : get('/api/sid', function (r) { sid = r.sid; cb(sid); });
@@ -74,7 +79,8 @@
         if (!off()) withSid(function (id) { post('/api/event', { url: page(), name: name, target: String(target), sid: id }); });
       } catch (e) {}
     };
-    w.tally = { event: event };
+    w.tally = { event: event, loaded: 1 };
+    for (var i = 0; i < queued.length; i++) event.apply(null, queued[i]);
     d.addEventListener('click', function (e) {
       var el = e.target.closest && e.target.closest('[data-tally-event]');
       if (el) event(el.getAttribute('data-tally-event'), el.getAttribute('data-tally-target') || el.getAttribute('href') || '');
