@@ -93,6 +93,9 @@ func applySeeds(ctx context.Context, e env, dataDir, writeStore string, rows []s
 	for i, r := range rows {
 		seeds[i] = r.Seed
 	}
+	if err := sameStores(dataDir, writeStore, "", true, false); err != nil {
+		return err
+	}
 	before, err := store.Import(ctx, dataDir, store.Options{WriteStore: writeStore}, seeds)
 	if errors.Is(err, datadir.ErrInUse) {
 		return fmt.Errorf("%w; stop it, import, and start it again", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tallyhq/tally/internal/datadir"
@@ -18,6 +19,9 @@ import (
 // openForJob opens both stores for a one-off job, or says what to do instead when a running
 // server holds them.
 func openForJob(ctx context.Context, dir string, s storeFlags) (*store.Stores, error) {
+	if err := sameStores(dir, *s.write, *s.read, true, true); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, dir, store.Options{WriteStore: *s.write, ReadStore: *s.read})
 	if errors.Is(err, datadir.ErrInUse) {
 		return nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
@@ -73,6 +77,25 @@ func runSnapshot(ctx context.Context, e env, c command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "snapshot of %s: %d items\n", session.FormatDay(date), n)
 	return nil
+}
+
+// sameStores refuses a command given only --data for a data directory whose server runs on
+// shared stores (as DATA/stores records): it would read or write the directory's own files,
+// which that server does not use, and report success.
+func sameStores(dir, write, read string, usesWrite, usesRead bool) error {
+	noted := datadir.NotedStores(dir)
+	var missing []string
+	if usesWrite && write == "" && noted.Write != "" {
+		missing = append(missing, "--write-store "+noted.Write)
+	}
+	if usesRead && read == "" && noted.Read != "" {
+		missing = append(missing, "--read-store "+noted.Read)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the server of %s runs with %s, not the stores in the data directory: give the same (with its password where the URL has one)",
+		dir, strings.Join(missing, " and "))
 }
 
 // Usage of the store flags, the same on every command.

@@ -299,3 +299,47 @@ func TestSaltRotationSurvivesRedisOutage(t *testing.T) {
 		t.Error("the day whose salt each node made while Redis was away: the nodes derive different ids")
 	}
 }
+
+// TestCommandsBesideSharedStores: the commands given only --data of a server that runs on Redis
+// and PostgreSQL say which flag they need instead of using the data directory's own files (a
+// `tally passwd` there once reported success while logins still needed the Redis password), and
+// the start-up hint names --write-store.
+func TestCommandsBesideSharedStores(t *testing.T) {
+	rd := storetest.StartPrivateRedis(t)
+	pg := storetest.PostgresURL(t)
+	dir := t.TempDir()
+	csv := filepath.Join(t.TempDir(), "counts.csv")
+	os.WriteFile(csv, []byte("url,views\nhttps://blog.example.com/,1\n"), 0o644)
+	_, out, err := startMain(t, "--addr", "127.0.0.1:0", "--data", dir, "--write-store", rd.URL, "--read-store", pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "tally passwd --write-store redis://") {
+		t.Errorf("the start-up hint does not name --write-store:\n%s", out)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"passwd", "--data", dir}, []string{"--write-store redis://127.0.0.1:"}},
+		{[]string{"top", "--data", dir}, []string{"--read-store postgres://"}},
+		{[]string{"flush", "--data", dir}, []string{"--write-store redis://", "--read-store postgres://"}},
+		{[]string{"import", "csv", csv, "--data", dir}, []string{"--write-store redis://"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, env{stdin: strings.NewReader("a-new-password-1\n"), stdout: &stdout, stderr: &stderr, getenv: noEnv}, tc.args)
+		if err == nil {
+			t.Errorf("tally %s succeeded beside shared stores: %s", strings.Join(tc.args, " "), stdout.String())
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("tally %s: %v, want it to name %s", tc.args[0], err, w)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "admin.hash")); err == nil {
+		t.Error("tally passwd wrote a password file nobody uses")
+	}
+}

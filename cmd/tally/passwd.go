@@ -22,6 +22,9 @@ func runPasswd(ctx context.Context, e env, c command, args []string) error {
 	if err := envflag.Parse(fs, args, e.getenv); err != nil {
 		return err
 	}
+	if err := sameStores(*data, *writeStore, "", true, false); err != nil {
+		return fmt.Errorf("%w: the admin password is every node's, kept in the write model", err)
+	}
 	var ps admin.Passwords = admin.File(*data)
 	if store.IsRedis(*writeStore) {
 		w, err := store.OpenWriteModel(ctx, *data, store.Options{WriteStore: *writeStore})

@@ -37,6 +37,9 @@ func runTop(ctx context.Context, e env, c command, args []string) error {
 	if *limit < 1 || *limit > 10_000 {
 		return fmt.Errorf("--limit must be from 1 to 10000")
 	}
+	if err := sameStores(*data, "", *readStore, false, true); err != nil {
+		return err
+	}
 	db, err := store.OpenRead(ctx, *data, store.Options{ReadStore: *readStore, ReadOnly: true})
 	if err != nil {
 		return err

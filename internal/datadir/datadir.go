@@ -7,6 +7,8 @@
 //	salts/       the daily salts of --salt-rotation daily
 //	admin.hash   the bcrypt hash of the admin password (internal/admin), mode 0600
 //	server.url   where the running server listens, for tally backup; removed on shutdown
+//	stores       the shared stores the server last ran with (URLs, passwords masked), so
+//	             commands given only --data say which --write-store or --read-store they need
 package datadir
 
 import (
@@ -52,4 +54,39 @@ func Server(dir string) (string, error) {
 		return "", fmt.Errorf("a server holds %s but its address is unknown: give --server http://HOST:PORT", dir)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// StoresFile records which shared stores the server of the data directory last ran with (their
+// URLs with any password masked), so that commands given only --data can say which flag they
+// need instead of using the data directory's own files by mistake.
+const StoresFile = "stores"
+
+// Stores are the shared stores a server ran with: masked URLs, "" for the embedded ones.
+type Stores struct {
+	Write string // e.g. "redis://:xxxxx@redis:6379/0"
+	Read  string // e.g. "postgres://tally:xxxxx@db:5432/tally"
+}
+
+// NoteStores records the stores the server of dir runs with (see StoresFile).
+func NoteStores(dir string, s Stores) error {
+	return atomicfile.Write(filepath.Join(dir, StoresFile), []byte("write-store "+s.Write+"\nread-store "+s.Read+"\n"))
+}
+
+// NotedStores returns what NoteStores recorded; zero when nothing was.
+func NotedStores(dir string) Stores {
+	b, err := os.ReadFile(filepath.Join(dir, StoresFile))
+	if err != nil {
+		return Stores{}
+	}
+	var s Stores
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "write-store":
+			s.Write = v
+		case "read-store":
+			s.Read = v
+		}
+	}
+	return s
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/tallyhq/tally/internal/snapshot"
 	"github.com/tallyhq/tally/internal/store"
 	"github.com/tallyhq/tally/internal/store/bolt"
+	"github.com/tallyhq/tally/internal/store/postgres"
 	"github.com/tallyhq/tally/internal/store/redis"
 	"github.com/tallyhq/tally/internal/top"
 )
@@ -117,6 +118,16 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	})
 	m.stopRotate = m.every(rotateInterval, func(ctx context.Context) { m.RotateSalts(ctx) })
+	noted := datadir.Stores{}
+	if m.Config.WriteStore != "" {
+		noted.Write = redis.Redact(m.Config.WriteStore)
+	}
+	if m.Config.ReadStore != "" {
+		noted.Read = postgres.Redact(m.Config.ReadStore)
+	}
+	if err := datadir.NoteStores(m.Config.DataDir, noted); err != nil {
+		m.Log.Warn("cannot note the stores for the commands", "err", err)
+	}
 	if err := datadir.NoteServer(m.Config.DataDir, m.URL()); err != nil {
 		m.Log.Warn("cannot note the server address for tally backup", "err", err)
 	}
@@ -188,13 +199,17 @@ func (m *Main) ensurePassword(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("admin password: %w", err)
 	}
+	passwd := "tally passwd --data " + m.Config.DataDir
+	if m.Config.WriteStore != "" {
+		passwd = "tally passwd --write-store " + redis.Redact(m.Config.WriteStore) + " (this server's --write-store, with its password)"
+	}
 	if pw != "" {
-		fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with `tally passwd`):\n\n      %s\n\n", pw)
+		fmt.Fprintf(m.Stdout, "\n  Admin password (shown only this once; change it with %s):\n\n      %s\n\n", passwd, pw)
 		return nil
 	}
 	if used, err := m.stores.Passwords().LoggedIn(ctx); err == nil && !used && m.Config.AdminPassword == "" {
 		fmt.Fprintf(m.Stdout, "\n  Nobody has logged in yet. Use the admin password printed at the first start,\n"+
-			"  or set a new one: tally passwd --data %s\n\n", m.Config.DataDir)
+			"  or set a new one: %s\n\n", passwd)
 	}
 	return nil
 }
