@@ -204,3 +204,36 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Error("healthcheck of a stopped server succeeded")
 	}
 }
+
+// TestVersionAndMisplacedFlags: tally version and tally --version say what binary this is, the
+// command list lines up, and a flag before the command says where flags go.
+func TestVersionAndMisplacedFlags(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), env{stdout: &out, stderr: io.Discard, getenv: noEnv}, args); err != nil {
+			t.Fatalf("tally %s: %v", args[0], err)
+		}
+		if !regexp.MustCompile(`^tally \S+.*, go1\.\d+`).MatchString(out.String()) {
+			t.Errorf("tally %s printed %q, want the version and the Go version", args[0], out.String())
+		}
+	}
+	var help bytes.Buffer
+	run(context.Background(), env{stdout: &help, stderr: io.Discard, getenv: noEnv}, []string{"help"})
+	col := -1
+	for _, line := range strings.Split(help.String(), "\n") {
+		m := regexp.MustCompile(`^  (\S+)( +)\S`).FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if c := len(m[1]) + len(m[2]); col == -1 {
+			col = c
+		} else if c != col {
+			t.Errorf("the command list does not line up at %q", line)
+		}
+	}
+	err := run(context.Background(), env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, []string{"--data", "x", "top"})
+	if err == nil || !strings.Contains(err.Error(), "flags go after it") {
+		t.Errorf("tally --data x top: %v, want a word on where flags go", err)
+	}
+}

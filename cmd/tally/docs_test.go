@@ -31,10 +31,10 @@ func TestConfigurationDocsListEveryFlag(t *testing.T) {
 		e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(string) (string, bool) { return "", false }}
 		run(context.Background(), e, []string{c.name, "--help"})
 		flags := helpFlags(out.String())
-		if len(flags) == 0 {
-			t.Errorf("tally %s --help lists no flags:\n%s", c.name, out.String())
-		}
 		docFlags, ok := documented[c.name]
+		if !ok && len(flags) == 0 {
+			continue // a command without flags needs no table
+		}
 		if !ok {
 			t.Errorf("docs/configuration.md has no \"### tally %s\" table", c.name)
 			continue

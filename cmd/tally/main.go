@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/tallyhq/tally/internal/envflag"
@@ -40,6 +42,7 @@ var commands = []command{
 	{"backup", "Copy both stores, the salt and the password hash into a new folder: tally backup DIR. Works while the server runs (through its admin API).", runBackup},
 	{"restore", "Put a backup made by tally backup back into the data directory (the server must be stopped): tally restore DIR.", runRestore},
 	{"healthcheck", "Exit 0 when the server on --addr answers /healthz (for container health checks).", runHealthcheck},
+	{"version", "Print the version of tally and the commit it was built from.", runVersion},
 }
 
 func main() {
@@ -62,6 +65,9 @@ func exitCode(err error) int {
 }
 
 func run(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(e.stdout)
 		if len(args) == 0 {
@@ -75,13 +81,71 @@ func run(ctx context.Context, e env, args []string) error {
 		}
 	}
 	usage(e.stderr)
+	if strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("%q before the command: flags go after it, as in tally top --data ./data", args[0])
+	}
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// runVersion prints the module version and the VCS commit the binary was built from, as Go
+// records them (go build in a git checkout, go install …@version).
+func runVersion(_ context.Context, e env, c command, args []string) error {
+	fs := envflag.NewFlagSet(c.name, c.synopsis, e.stderr)
+	if err := envflag.Parse(fs, args, e.getenv); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, version())
+	return nil
+}
+
+// version describes the running binary: "tally v1.2.3 (commit abc123def456, 2026-12-03T14:00:00Z)",
+// "tally (devel) (commit abc123def456, modified)" for a build from a changed work tree.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "tally (unknown version)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "modified"
+			}
+		}
+	}
+	var about []string
+	if rev != "" {
+		about = append(about, "commit "+rev[:min(12, len(rev))])
+	}
+	for _, s := range []string{at, modified} {
+		if s != "" {
+			about = append(about, s)
+		}
+	}
+	out := "tally " + v
+	if len(about) > 0 {
+		out += " (" + strings.Join(about, ", ") + ")"
+	}
+	return out + ", " + bi.GoVersion
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "tally: a self-hosted, privacy-first view and like counter.\n\nUsage: tally <command> [flags]\n\nCommands:")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.synopsis)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.synopsis)
 	}
 	fmt.Fprintln(w, "\nRun tally <command> --help for its flags. Every flag can also be set as TALLY_<FLAG>, e.g. TALLY_DATA=/var/lib/tally.")
 }

@@ -26,8 +26,12 @@ func NewFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 		fs.VisitAll(func(f *flag.Flag) {
 			typ, usage := flag.UnquoteUsage(f)
 			fmt.Fprintf(out, "  --%s %s\t[%s]\n    \t%s", f.Name, typ, Name(f.Name), usage)
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+			switch {
+			case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0s":
+			case typ == "string":
 				fmt.Fprintf(out, " (default %q)", f.DefValue)
+			default: // numbers and durations as one types them
+				fmt.Fprintf(out, " (default %s)", f.DefValue)
 			}
 			fmt.Fprintln(out)
 		})

@@ -45,3 +45,20 @@ func TestErrorsAreOneLine(t *testing.T) {
 		t.Errorf("--help: %v\n%s", err, out.String())
 	}
 }
+
+// TestUsageDefaults: a string's default is quoted, a number's or a duration's is written as one
+// types it, and a flag without a default says none.
+func TestUsageDefaults(t *testing.T) {
+	var out strings.Builder
+	fs := NewFlagSet("serve", "Serve.", &out)
+	fs.String("addr", "127.0.0.1:8080", "address")
+	fs.Int("session-cap", 10, "cap")
+	fs.Duration("shutdown-timeout", 10*time.Second, "timeout")
+	fs.String("sites", "", "sites")
+	fs.Usage()
+	for _, want := range []string{`address (default "127.0.0.1:8080")`, "cap (default 10)\n", "timeout (default 10s)\n", "sites\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out.String())
+		}
+	}
+}
