@@ -14,7 +14,7 @@ type eventJSON struct {
 	Target        string  `json:"target"`
 	Count         int64   `json:"count"`
 	Visitors      int64   `json:"visitors"`
-	ConversionPct float64 `json:"conversion_pct"` // event visitors ÷ site visitors, in percent
+	ConversionPct float64 `json:"conversion_pct"` // event visitors ÷ site visitors, in percent, one decimal
 }
 
 type eventsResponse struct {
@@ -42,7 +42,7 @@ func (h *Handler) events(ctx context.Context, site string, sp span) (eventsRespo
 	for _, row := range rows {
 		e := eventJSON{Name: row.Type, Target: row.Slug, Count: row.Views, Visitors: row.Visitors}
 		if visitors > 0 {
-			e.ConversionPct = float64(row.Visitors) / float64(visitors) * 100
+			e.ConversionPct = round1(float64(row.Visitors) / float64(visitors) * 100)
 		}
 		out.Events = append(out.Events, e)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/store/bolt"
 	"github.com/tallyhq/tally/internal/store/sqlite"
 	"github.com/tallyhq/tally/internal/store/storetest"
@@ -776,6 +777,26 @@ func TestNotCounted(t *testing.T) {
 	})
 }
 
+// TestConversionIsRoundedToOneDecimal: one event visitor among three site visitors is 33.3%,
+// not 33.333333333333336.
+func TestConversionIsRoundedToOneDecimal(t *testing.T) {
+	forEachReadModel(t, func(t *testing.T, to *testOps) {
+		day := session.FormatDay(to.clk.Now())
+		site := item.SiteOwner("third.example")
+		if err := to.db.UpsertDims(context.Background(), []item.DimCount{
+			{Owner: site, Day: day, Dim: item.DimTotal, Views: 3, Visitors: 3},
+			{Owner: item.Item{Site: "third.example", Type: "download", Slug: "cv.pdf"}, Day: day, Dim: item.DimTotal, Views: 1, Visitors: 1},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var ev eventsResponse
+		apiJSON(t, to, "/ops/api/events?site=third.example&days=7", &ev)
+		if len(ev.Events) != 1 || ev.Events[0].ConversionPct != 33.3 {
+			t.Errorf("events %+v, want one at 33.3%%", ev)
+		}
+	})
+}
+
 // TestSourcesAndEvents reads the seeded dimension rows through the API and the dashboard: the
 // visitors tile, a breakdown, events with their conversion rate, a custom period, and the
 // filter that answers which posts one source sent readers to.
@@ -806,7 +827,6 @@ func TestSourcesAndEvents(t *testing.T) {
 			ev.Events[0].Visitors != 6 || ev.Events[0].ConversionPct != 25 {
 			t.Errorf("events: %+v, want 6 of 24 visitors (25%%)", ev)
 		}
-
 		c := client()
 		to.login(t, c, "198.51.100.1", password)
 		_, page := get(t, c, to.url+"/ops/views?days=7", false)
