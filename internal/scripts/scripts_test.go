@@ -51,6 +51,11 @@ func TestMinifiedIsUpToDate(t *testing.T) {
 func TestServe(t *testing.T) {
 	mux := http.NewServeMux()
 	New().Register(mux)
+	icon := httptest.NewRecorder()
+	mux.ServeHTTP(icon, httptest.NewRequest("GET", "/favicon.ico", nil))
+	if icon.Code != http.StatusNoContent || icon.Header().Get("Cache-Control") == "" {
+		t.Errorf("GET /favicon.ico: %d %v, want 204, cached", icon.Code, icon.Header())
+	}
 	for path, body := range map[string][]byte{"/t.js": trackerJS, "/like.js": likeJS} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
