@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -22,10 +23,17 @@ func openForJob(ctx context.Context, dir string, s storeFlags) (*store.Stores, e
 	if err := sameStores(dir, *s.write, *s.read, true, true); err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(dir); err != nil && *s.write == "" {
+		return nil, fmt.Errorf("no data directory at %s: give --data the directory tally serve uses (default ./data)", dir)
+	}
 	st, err := store.Open(ctx, dir, store.Options{WriteStore: *s.write, ReadStore: *s.read})
 	if errors.Is(err, datadir.ErrInUse) {
+		base := "http://HOST:PORT"
+		if u, err := datadir.Server(dir); err == nil {
+			base = u
+		}
 		return nil, fmt.Errorf("%w; run the job through it instead: curl -u admin:PASSWORD -X POST "+
-			"http://HOST:PORT/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err)
+			"%s/ops/api/flush (or /ops/api/snapshot?date=YYYY-MM-DD)", err, base)
 	}
 	return st, err
 }

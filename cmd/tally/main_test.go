@@ -336,9 +336,16 @@ func TestFlushCommandRefusesWhileServing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "in use by a running tally server") {
 			t.Errorf("tally %s while serving: %v", cmd, err)
 		}
+		if err != nil && !strings.Contains(err.Error(), app.URL()+"/ops/api/flush") {
+			t.Errorf("tally %s while serving: %v, want the server's own address in the advice", cmd, err)
+		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("tally %s took %v to give up", cmd, d)
 		}
+	}
+	err := run(context.Background(), env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, []string{"flush", "--data", filepath.Join(app.dir, "nonexistent")})
+	if err == nil || !strings.Contains(err.Error(), "no data directory at") || !strings.Contains(err.Error(), "give --data") {
+		t.Errorf("tally flush --data of no directory: %v, want what to give", err)
 	}
 }
 

@@ -36,7 +36,11 @@ func (b BadRows) Error() string {
 	for i, r := range b {
 		lines[i] = r.Error()
 	}
-	return fmt.Sprintf("%d bad rows, nothing imported:\n  %s", len(b), strings.Join(lines, "\n  "))
+	rows := "rows"
+	if len(b) == 1 {
+		rows = "row"
+	}
+	return fmt.Sprintf("%d bad %s, nothing imported:\n  %s", len(b), rows, strings.Join(lines, "\n  "))
 }
 
 // itemOf maps a page URL to its item with the route rules serve uses.

@@ -172,3 +172,14 @@ func TestCSVRefusesBadRows(t *testing.T) {
 		t.Errorf("missing columns: %v", err)
 	}
 }
+
+func TestBadRowsCountsInWords(t *testing.T) {
+	one := BadRows{{Where: "counts.csv:3", Err: errors.New("views must be a whole number")}}
+	two := append(one, BadRow{Where: "counts.csv:4", Err: errors.New("url is not absolute")})
+	if msg := one.Error(); !strings.HasPrefix(msg, "1 bad row, nothing imported") {
+		t.Errorf("one bad row: %q", msg)
+	}
+	if msg := two.Error(); !strings.HasPrefix(msg, "2 bad rows, nothing imported") {
+		t.Errorf("two bad rows: %q", msg)
+	}
+}
