@@ -237,3 +237,23 @@ func TestVersionAndMisplacedFlags(t *testing.T) {
 		t.Errorf("tally --data x top: %v, want a word on where flags go", err)
 	}
 }
+
+// TestFailedStartLeavesNoDataDirectory: a start that fails after making the data directory
+// (here: a GeoIP database that is not there) removes the directory it made, and the start-up
+// log names both models and the absolute data directory.
+func TestFailedStartLeavesNoDataDirectory(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "new-data")
+	if _, _, err := startMain(t, "--addr", "127.0.0.1:0", "--data", dir, "--geoip-db", filepath.Join(dir, "none.mmdb")); err == nil {
+		t.Fatal("a start with a missing GeoIP database succeeded")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the failed start left %s behind (%v)", dir, err)
+	}
+	app := newTestApp(t, dir)
+	for _, want := range []string{"data=" + dir, `write_model="bbolt ` + filepath.Join(dir, "write.db"), `read_model="SQLite ` + filepath.Join(dir, "read.db")} {
+		if !strings.Contains(app.logs.String(), want) {
+			t.Errorf("the start-up log lacks %s:\n%s", want, app.logs.String())
+		}
+	}
+}

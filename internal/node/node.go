@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/tallyhq/tally/internal/admin"
@@ -131,7 +133,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := datadir.NoteServer(m.Config.DataDir, m.URL()); err != nil {
 		m.Log.Warn("cannot note the server address for tally backup", "err", err)
 	}
-	m.Log.Info("tally is listening", "addr", m.URL(), "data", m.Config.DataDir,
+	m.Log.Info("tally is listening", "addr", m.URL(), "data", absolute(m.Config.DataDir),
+		"write_model", m.writeModelName(), "read_model", m.readModelName(),
 		"flush", m.Config.FlushSchedule, "snapshot", m.Config.SnapshotSchedule)
 	m.Log.Info("dashboard: " + m.URL() + "/ops/views (log in with the admin password)")
 	return nil
@@ -151,8 +154,17 @@ func (m *Main) listen() (main, metrics net.Listener, err error) {
 	return main, metrics, nil
 }
 
-// prepare makes the data directory, opens the stores and sees to the admin password.
-func (m *Main) prepare(ctx context.Context) error {
+// prepare makes the data directory, opens the stores and sees to the admin password. A start
+// that fails leaves no data directory it made behind (a typo in --data or a wrong store URL
+// must not leave a stray directory to confuse the next try).
+func (m *Main) prepare(ctx context.Context) (err error) {
+	if _, statErr := os.Stat(m.Config.DataDir); errors.Is(statErr, fs.ErrNotExist) {
+		defer func() {
+			if err != nil {
+				os.RemoveAll(m.Config.DataDir)
+			}
+		}()
+	}
 	if err := datadir.Create(m.Config.DataDir); err != nil {
 		return err
 	}
@@ -389,6 +401,30 @@ func (m *Main) MetricsURL() string {
 		return ""
 	}
 	return m.metrics.URL()
+}
+
+// absolute is dir as an absolute path, for the start-up log (dir itself if it cannot say).
+func absolute(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
+}
+
+// writeModelName and readModelName say where the models are, for the start-up log: the file,
+// or the shared store's URL with its password masked.
+func (m *Main) writeModelName() string {
+	if m.Config.WriteStore != "" {
+		return redis.Redact(m.Config.WriteStore)
+	}
+	return "bbolt " + filepath.Join(absolute(m.Config.DataDir), datadir.WriteFile)
+}
+
+func (m *Main) readModelName() string {
+	if m.Config.ReadStore != "" {
+		return postgres.Redact(m.Config.ReadStore)
+	}
+	return "SQLite " + filepath.Join(absolute(m.Config.DataDir), datadir.ReadFile)
 }
 
 // errText is err's message, "" for nil.

@@ -310,7 +310,11 @@ func (s *Store) Salt(ctx context.Context) (salt []byte, created bool, err error)
 type slogger struct{ log *slog.Logger }
 
 func (l slogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.Warn("redis: " + fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	if !strings.HasPrefix(msg, "redis: ") { // go-redis starts most of its lines with it already
+		msg = "redis: " + msg
+	}
+	l.log.Warn(msg)
 }
 
 // DaySalts returns the salts of --salt-rotation daily as every node shares them
