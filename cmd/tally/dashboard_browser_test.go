@@ -255,3 +255,37 @@ func TestDashboardFitsAPhone(t *testing.T) {
 	}
 	screenshot(t, tab, "dashboard-phone-trend")
 }
+
+// TestShareBarsShowTheirShare: the bar beside a source is as long as its share of the views
+// (a 4 px <meter> once drew the same grey track for every value): three views of four draw a
+// bar three times as long as one.
+func TestShareBarsShowTheirShare(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, t.TempDir())
+	for i, ref := range []string{"https://news.example/a", "https://news.example/b", "https://news.example/c", ""} {
+		app.sendView(t, "https://blog.example.com/blogs/hello", ref, fmt.Sprintf("198.51.100.%d", 20+i), chromeUA)
+	}
+	if code, body := app.admin(t, "/ops/api/flush", testPassword); code != 200 {
+		t.Fatalf("flush: %d %s", code, body)
+	}
+	tab := newBrowser(t)
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(1200, 1000),
+		chromedp.Navigate(app.URL()+"/ops/views"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	widths, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll('svg.share')).slice(0, 2)
+		.map(s => s.querySelector('.bar').getBoundingClientRect().width)`))
+	if err != nil || len(widths) != 2 {
+		t.Fatalf("share bars: %v %v", widths, err)
+	}
+	if widths[0] < 10 || widths[1] < 1 || widths[0] < 2.5*widths[1] || widths[0] > 3.5*widths[1] {
+		t.Errorf("the bars of 75%% and 25%% are %.1f and %.1f px wide, want about 3:1", widths[0], widths[1])
+	}
+	screenshot(t, tab, "share-bars")
+}
