@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -544,4 +545,45 @@ func serveHTML(t *testing.T, pages map[string]string) *httptest.Server {
 	site := httptest.NewServer(mux)
 	t.Cleanup(site.Close)
 	return site
+}
+
+// TestLikeHeartFillsEveryPress renders the heart at 0 to 16 of 16 likes, at the button's own
+// size, and checks that every press changes what the visitor sees (once, presses 1–3 looked
+// empty and 13–15 full: the fill rose through the whole 24-unit box, not the heart).
+func TestLikeHeartFillsEveryPress(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, t.TempDir())
+	site := serveHTML(t, map[string]string{
+		"/blogs/heart": `<!doctype html><html><head><meta charset="utf-8"><title>Heart</title>
+<script defer src="` + app.URL() + `/like.js"></script></head>
+<body style="font: 16px sans-serif; padding: 20px"><tally-like></tally-like></body></html>`,
+	})
+	tab := newBrowser(t)
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(400, 120),
+		chromedp.Navigate(site.URL+"/blogs/heart"),
+		poll(`document.querySelector('tally-like').getAttribute('data-total') === '0'`),
+		// No transitions, so each render is final at once, and only the heart shows: the numbers
+		// beside it change with every press and must not make two hearts differ.
+		chromedp.Evaluate[chromedp.Void](`(function () { var s = document.createElement('style');
+			s.textContent = '*{transition:none!important;animation:none!important}.count,.mine,.undo{visibility:hidden}';
+			document.querySelector('tally-like').shadowRoot.appendChild(s); })()`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	var last []byte
+	for n := 0; n <= 16; n++ {
+		if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`(function () { var el = document.querySelector('tally-like'); el.user = %d; el.render(false); })()`, n))); err != nil {
+			t.Fatal(err)
+		}
+		shot, err := chromedp.Run(tab, chromedp.Screenshot(chromedp.CSS("tally-like")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != nil && bytes.Equal(shot, last) {
+			t.Errorf("the heart at %d of 16 likes looks the same as at %d", n, n-1)
+		}
+		last = shot
+	}
 }

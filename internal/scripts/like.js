@@ -85,9 +85,12 @@
     }
 
     render(animate) {
-      var full = this.user >= this.cap, h = 24 * Math.min(this.user, this.cap) / this.cap;
-      this.level.setAttribute('y', String(24 - h));
-      this.level.setAttribute('height', String(h));
+      // The fill rises inside the heart, not the 24-unit box: from y 17.5 (the first press, where
+      // the tip is wide enough to show) to 4 (the lobes' top, full), one step a press.
+      var full = this.user >= this.cap, u = Math.min(this.user, this.cap);
+      var y = u < 1 ? 24 : this.cap < 2 ? 4 : 17.5 - 13.5 * (u - 1) / (this.cap - 1);
+      this.level.setAttribute('y', String(y));
+      this.level.setAttribute('height', String(24 - y));
       this.countEl.textContent = String(this.total);
       // Whose the numbers are: the total is everyone's; "8/16" is the visitor's, toward the summit.
       this.mineEl.textContent = this.user > 0 ? 'you ' + this.user + '/' + this.cap : '';
