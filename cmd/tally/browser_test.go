@@ -587,3 +587,35 @@ func TestLikeHeartFillsEveryPress(t *testing.T) {
 		last = shot
 	}
 }
+
+// TestLikesPastTheBudgetSayNotTaken: behind one address whose --like-budget is spent, the
+// presses the server did not take are taken back, and the button and the console say why
+// (a reader once saw 67 fall back to 64 without a word).
+func TestLikesPastTheBudgetSayNotTaken(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, t.TempDir(), "--like-budget", "2")
+	site := serveHTML(t, map[string]string{
+		"/blogs/budget": `<!doctype html><html><head><meta charset="utf-8"><title>Budget</title>
+<script defer src="` + app.URL() + `/like.js"></script></head><body><tally-like></tally-like></body></html>`,
+	})
+	tab := newBrowser(t)
+	catchWarnings := `window.__warns = [];
+(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`
+	if err := chromedp.Do(tab,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: catchWarnings})
+			return err
+		}),
+		chromedp.Navigate(site.URL+"/blogs/budget"),
+		poll(`document.querySelector('tally-like').getAttribute('data-total') === '0'`),
+		// Three quick presses: one request for three likes, of which the budget takes two.
+		chromedp.Evaluate[chromedp.Void](`(function () { var b = document.querySelector('tally-like').shadowRoot.querySelector('.like');
+			b.click(); b.click(); b.click(); })()`),
+		poll(`document.querySelector('tally-like').getAttribute('data-user') === '2'`),
+		poll(`document.querySelector('tally-like').shadowRoot.querySelector('.note').textContent.includes('not taken')`),
+		poll(`window.__warns.some(w => w.includes('not taken') && w.includes('--like-budget'))`),
+	); err != nil {
+		note, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('tally-like').shadowRoot.querySelector('.note').textContent + ' | ' + JSON.stringify(window.__warns)`))
+		t.Fatalf("likes past the budget: %v; note and console: %s", err, note)
+	}
+}

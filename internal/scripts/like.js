@@ -45,6 +45,7 @@
     ':host([data-state=summit]) .like svg{animation:wiggle .6s ease-in-out}' +
     '.undo{min-width:28px;min-height:28px;justify-content:center;padding:0 .4em;font-size:1em}.undo[hidden]{display:none}' +
     '.mine{font-size:.75em;opacity:.75;font-variant-numeric:tabular-nums}.mine:empty{display:none}' +
+    '.note{font-size:.75em}.note:empty{display:none}' +
     '.count{font-variant-numeric:tabular-nums;min-width:1ch}' +
     '@keyframes wiggle{0%,100%{transform:rotate(0)}20%{transform:rotate(-14deg) scale(1.15)}' +
     '40%{transform:rotate(12deg) scale(1.2)}60%{transform:rotate(-8deg) scale(1.1)}80%{transform:rotate(5deg)}}' +
@@ -67,12 +68,14 @@
         '<path class="fill" d="' + heart + '" clip-path="url(#level)"/><path class="outline" d="' + heart + '"/></svg>' +
         '<span class="count" aria-hidden="true" title="likes in all"></span>' +
         '<span class="mine" aria-hidden="true" title="yours today, of the most you can give"></span></button>' +
+        '<span class="note" role="status"></span>' +
         '<button class="undo" part="undo" type="button" hidden aria-label="Take back one of your likes" title="Take back one of your likes">&minus;</button>';
       this.btn = root.querySelector('.like');
       this.level = root.querySelector('.level');
       this.countEl = root.querySelector('.count');
       this.mineEl = root.querySelector('.mine');
       this.undoBtn = root.querySelector('.undo');
+      this.noteEl = root.querySelector('.note');
       this.btn.addEventListener('click', this.press.bind(this));
       this.undoBtn.addEventListener('click', this.unlike.bind(this));
       // What this browser remembers shows at once; the server's numbers follow and win.
@@ -171,6 +174,14 @@
       }).then(function (r) {
         // Presses still waiting to be sent are added on top of the server's answer.
         if (!r || self.pending) return;
+        // Fewer likes taken than pressed, below the visitor's own cap: everyone behind this
+        // address (an office, a household) has given the likes it may give today.
+        if (method === 'POST' && r.user < self.user && r.user < (r.cap || self.cap)) {
+          try { console.warn('tally: ' + (self.user - r.user) + ' like(s) not taken: this address has given its likes for today (--like-budget)'); } catch (e) {}
+          self.noteEl.textContent = 'not taken: likes from here are used up today';
+          clearTimeout(self.noteTimer);
+          self.noteTimer = setTimeout(function () { self.noteEl.textContent = ''; }, 5000);
+        }
         self.user = r.user;
         self.total = r.total;
         if (r.cap > 0) self.cap = r.cap;
