@@ -306,11 +306,18 @@ func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
 		t.Fatalf("t.js did not run: %v", err)
 	}
 
-	// The owner opts out once with #tally-ignore; later visits in this browser are not counted.
+	// The owner opts out once with #tally-ignore, and the console says so; later visits in this
+	// browser are not counted.
 	tab := newTab(t, browser)
 	if err := chromedp.Do(tab,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__warns = [];
+(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`})
+			return err
+		}),
 		chromedp.Navigate(site+"/blogs/first#tally-ignore"),
 		poll(`document.querySelector('#count').textContent === '0'`),
+		poll(`window.__warns.some(w => w.includes('this browser is now ignored'))`),
 		chromedp.Navigate(site+"/blogs/first"),
 		poll(`document.querySelector('#count').textContent === '0'`),
 	); err != nil {

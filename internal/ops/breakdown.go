@@ -19,6 +19,7 @@ type breakdownResponse struct {
 	Dim   string         `json:"dim"`
 	Rows  []breakdownRow `json:"rows"`
 	Total int64          `json:"total"` // views of every row, those past the limit too
+	site  string         // for the CSV's file name
 }
 
 // maxBreakdownRows bounds ?limit=; the write model keeps at most that many values a day.
@@ -54,7 +55,7 @@ func (h *Handler) breakdown(r *http.Request) (breakdownResponse, int, error) {
 	if err != nil {
 		return breakdownResponse{}, 0, err
 	}
-	out := breakdownResponse{Dim: d.String(), Rows: []breakdownRow{}}
+	out := breakdownResponse{Dim: d.String(), Rows: []breakdownRow{}, site: site}
 	for _, row := range rows {
 		out.Total += row.Views
 		out.Rows = append(out.Rows, breakdownRow{Value: row.Value, Views: row.Views, Visitors: row.Visitors})
@@ -79,7 +80,7 @@ func (h *Handler) exportBreakdown(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	cw := csvResponse(w, "tally-"+out.Dim+".csv")
+	cw := csvResponse(w, "tally-"+out.Dim+"-"+out.site+".csv")
 	cw.Write([]string{out.Dim, "views", "visitors"})
 	for _, row := range out.Rows {
 		cw.Write(csvRow(row.Value, itoa(row.Views), itoa(row.Visitors)))

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/jsonhttp"
@@ -49,20 +50,40 @@ func (h *Handler) events(ctx context.Context, site string, sp span) (eventsRespo
 	return out, nil
 }
 
-// apiEvents handles GET /ops/api/events?site=&days=.
-func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) error {
+// eventsOf answers the events of the request's site and period.
+func (h *Handler) eventsOf(r *http.Request) (eventsResponse, error) {
 	sp, err := h.parseSpan(r, defaultPeriod)
 	if err != nil {
-		return err
+		return eventsResponse{}, err
 	}
 	site, _, err := h.pickSite(r.Context(), item.NormalizeSite(r.URL.Query().Get("site")))
 	if err != nil {
-		return err
+		return eventsResponse{}, err
 	}
-	out, err := h.events(r.Context(), site, sp)
+	return h.events(r.Context(), site, sp)
+}
+
+// apiEvents handles GET /ops/api/events?site=&days=.
+func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) error {
+	out, err := h.eventsOf(r)
 	if err != nil {
 		return err
 	}
 	jsonhttp.Write(w, http.StatusOK, out)
 	return nil
+}
+
+// exportEvents handles GET /ops/api/export/events.csv: the same as CSV.
+func (h *Handler) exportEvents(w http.ResponseWriter, r *http.Request) error {
+	out, err := h.eventsOf(r)
+	if err != nil {
+		return err
+	}
+	cw := csvResponse(w, "tally-events-"+out.Site+".csv")
+	cw.Write([]string{"name", "target", "count", "visitors", "conversion_pct"})
+	for _, e := range out.Events {
+		cw.Write(csvRow(e.Name, e.Target, itoa(e.Count), itoa(e.Visitors), strconv.FormatFloat(e.ConversionPct, 'f', 1, 64)))
+	}
+	cw.Flush()
+	return cw.Error()
 }

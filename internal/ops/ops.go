@@ -108,6 +108,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	api("GET /ops/api/events", h.apiEvents)
 	api("GET /ops/api/realtime", h.apiRealtime)
 	api("GET /ops/api/export/breakdown.csv", h.exportBreakdown)
+	api("GET /ops/api/export/events.csv", h.exportEvents)
 	api("GET /ops/api/series", h.apiSeries)
 	api("GET /ops/api/items", h.apiItems)
 	api("GET /ops/api/items/trend", h.apiTrend)

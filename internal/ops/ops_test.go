@@ -777,7 +777,8 @@ func TestNotCounted(t *testing.T) {
 	})
 }
 
-// TestConversionIsRoundedToOneDecimal: one event visitor among three site visitors is 33.3%,
+// TestConversionIsRoundedToOneDecimal: one event visitor among three site visitors is 33.3%
+// (and so in the events CSV, named after its site like every export),
 // not 33.333333333333336.
 func TestConversionIsRoundedToOneDecimal(t *testing.T) {
 	forEachReadModel(t, func(t *testing.T, to *testOps) {
@@ -793,6 +794,16 @@ func TestConversionIsRoundedToOneDecimal(t *testing.T) {
 		apiJSON(t, to, "/ops/api/events?site=third.example&days=7", &ev)
 		if len(ev.Events) != 1 || ev.Events[0].ConversionPct != 33.3 {
 			t.Errorf("events %+v, want one at 33.3%%", ev)
+		}
+		// The same as CSV, in a file named after the site, as every export is.
+		resp, body := get(t, client(), to.url+"/ops/api/export/events.csv?site=third.example&days=7", true)
+		if resp.StatusCode != 200 || body != "name,target,count,visitors,conversion_pct\ndownload,cv.pdf,1,1,33.3\n" ||
+			resp.Header.Get("Content-Disposition") != `attachment; filename="tally-events-third.example.csv"` {
+			t.Errorf("events CSV: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Disposition"), body)
+		}
+		resp, _ = get(t, client(), to.url+"/ops/api/export/breakdown.csv?site=third.example&dim=referrer&days=7", true)
+		if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="tally-referrer-third.example.csv"` {
+			t.Errorf("breakdown CSV file name: %q", cd)
 		}
 	})
 }

@@ -20,9 +20,9 @@
         return localStorage.getItem(KEY) == '1';
       } catch (e) { return false; }
     };
-    if (L.hash == '#tally-ignore') ignored(1);
-    if (L.hash == '#tally-unignore') ignored(0);
     var warn = function (msg) { try { console.warn('tally: ' + msg); } catch (e) {} };
+    if (L.hash == '#tally-ignore') ignored(1) && warn('this browser is now ignored: nothing is counted here (#tally-unignore undoes it)');
+    if (L.hash == '#tally-unignore' && !ignored(0)) warn('this browser is counted again');
     var local = !has('allow-local') && (L.protocol == 'file:' || /^(localhost|127\.|\[::1\]$|0\.0\.0\.0$)/.test(L.hostname));
     if (local) warn('not counting on ' + (L.hostname || L.protocol) + ', a local address; add data-allow-local to the script tag to count here');
     var off = function () {
