@@ -16,7 +16,7 @@ import (
 )
 
 func runBackup(ctx context.Context, e env, c command, args []string) error {
-	fs := envflag.NewFlagSet("backup", c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet("backup", c.synopsis, e.stderr, "DIR")
 	data := fs.String("data", "./data", "data directory to back up")
 	server := fs.String("server", "", "URL of the running server holding the data directory (default: read from DATA/server.url)")
 	stores := registerStores(fs)
@@ -66,7 +66,7 @@ func backupThroughServer(ctx context.Context, e env, dataDir, server, dest strin
 }
 
 func runRestore(ctx context.Context, e env, c command, args []string) error {
-	fs := envflag.NewFlagSet("restore", c.synopsis, e.stderr)
+	fs := envflag.NewFlagSet("restore", c.synopsis, e.stderr, "DIR")
 	data := fs.String("data", "./data", "data directory to restore into")
 	stores := registerStores(fs)
 	src, err := envflag.ParseWithArg(fs, args, e.getenv)

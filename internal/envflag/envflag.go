@@ -17,12 +17,14 @@ func Name(flagName string) string {
 	return "TALLY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// NewFlagSet returns a FlagSet for a subcommand whose usage lists each flag's variable.
-func NewFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
+// NewFlagSet returns a FlagSet for a subcommand whose usage lists each flag's variable; args
+// name its positional arguments, if any ("DIR"), for the usage line.
+func NewFlagSet(name, synopsis string, out io.Writer, args ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	line := strings.Join(append([]string{"tally", name}, args...), " ")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: tally %s [flags]\n\n%s\n\nFlags (each also read from its environment variable; a flag given on the command line wins):\n", name, synopsis)
+		fmt.Fprintf(out, "Usage: %s [flags]\n\n%s\n\nFlags (each also read from its environment variable; a flag given on the command line wins):\n", line, synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
 			typ, usage := flag.UnquoteUsage(f)
 			fmt.Fprintf(out, "  --%s %s\t[%s]\n    \t%s", f.Name, typ, Name(f.Name), usage)

@@ -56,6 +56,11 @@ func TestUsageDefaults(t *testing.T) {
 	fs.Duration("shutdown-timeout", 10*time.Second, "timeout")
 	fs.String("sites", "", "sites")
 	fs.Usage()
+	var backup strings.Builder
+	NewFlagSet("backup", "Back up.", &backup, "DIR").Usage()
+	if !strings.HasPrefix(backup.String(), "Usage: tally backup DIR [flags]") {
+		t.Errorf("backup's usage: %q, want its DIR argument", backup.String())
+	}
 	for _, want := range []string{`address (default "127.0.0.1:8080")`, "cap (default 10)\n", "timeout (default 10s)\n", "sites\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, out.String())
