@@ -31,6 +31,9 @@ type viewsData struct {
 	Events    eventsResponse
 	Filter    *dimFilter // nil: the whole site
 	Live      bool       // the "now" tile can be read
+	// SpanError says why the from/to range asked for was not shown (the page shows the
+	// default period instead, with its form, and answers 400).
+	SpanError string
 }
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
@@ -40,7 +43,15 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	if err != nil {
 		return err
 	}
+	status, spanErr := http.StatusOK, ""
 	sp, err := h.parseSpan(r, defaultPeriod)
+	if jsonhttp.Status(err) == http.StatusBadRequest {
+		// A range the owner typed wrong: the dashboard with its form and the reason, not a
+		// bare error page.
+		status, spanErr, err = http.StatusBadRequest, jsonhttp.Message(err), nil
+		sp = h.lastDays(v.Days)
+		v.From, v.To = r.URL.Query().Get("from"), r.URL.Query().Get("to") // as typed, to correct
+	}
 	if err != nil {
 		return err
 	}
@@ -52,7 +63,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	}
 	data := viewsData{Q: v, Periods: periods, CSRF: admin.CSRFToken(session), Now: h.cfg.Now().UTC(),
 		ScriptTag: scriptTag(r), Flushed: r.URL.Query().Get("flushed"), Error: r.URL.Query().Get("error"),
-		Links: h.siteLinks(r.Context()), Live: h.cfg.Realtime != nil}
+		Links: h.siteLinks(r.Context()), Live: h.cfg.Realtime != nil, SpanError: spanErr}
 	if data.Summary, err = h.summary(r.Context(), v.Site, sp); err != nil {
 		return err
 	}
@@ -82,7 +93,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 			data.Chart = drawLines(data.Filter.Days, "visitors")
 		}
 	}
-	h.pages.render(w, http.StatusOK, "views.html", data)
+	h.pages.render(w, status, "views.html", data)
 	return nil
 }
 

@@ -649,6 +649,13 @@ func TestPeriodValidation(t *testing.T) {
 				}
 			}
 		}
+		// A range typed the wrong way round: the dashboard itself, with its form, the reason and
+		// the default period, not a bare error page.
+		resp, body := get(t, c, to.url+"/ops/views?from=2026-11-23&to=2026-11-20", false)
+		if resp.StatusCode != 400 || !strings.Contains(body, "That range cannot be shown") || !strings.Contains(body, `id="range"`) ||
+			!strings.Contains(body, `value="2026-11-23"`) || !strings.Contains(body, `id="kpi-total"`) {
+			t.Errorf("/ops/views with to before from: %d, want 400 with the dashboard, its form and the reason", resp.StatusCode)
+		}
 		var s Summary
 		apiJSON(t, to, "/ops/api/summary?days=30", &s)
 		var r seriesResponse
