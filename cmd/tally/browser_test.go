@@ -74,6 +74,16 @@ func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.C
 	return ctx
 }
 
+// catchWarnings is an action that makes every page the tab loads keep its console warnings in
+// window.__warns, for tests of what t.js and like.js tell the site's owner.
+func catchWarnings() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__warns = [];
+(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`})
+		return err
+	})
+}
+
 // poll waits up to 10 s for a JavaScript condition in the page.
 func poll(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second))
@@ -310,11 +320,7 @@ func TestTrackerSkipsLocalhostAndTheOwner(t *testing.T) {
 	// browser are not counted.
 	tab := newTab(t, browser)
 	if err := chromedp.Do(tab,
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__warns = [];
-(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`})
-			return err
-		}),
+		catchWarnings(),
 		chromedp.Navigate(site+"/blogs/first#tally-ignore"),
 		poll(`document.querySelector('#count').textContent === '0'`),
 		poll(`window.__warns.some(w => w.includes('this browser is now ignored'))`),
@@ -444,13 +450,8 @@ func TestScriptsSayWhatIsWrong(t *testing.T) {
 	})
 
 	tab := newBrowser(t)
-	catchWarnings := `window.__warns = [];
-(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`
 	if err := chromedp.Do(tab,
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: catchWarnings})
-			return err
-		}),
+		catchWarnings(),
 		chromedp.Navigate(site.URL+"/blogs/refused"),
 		poll(`window.__warns.some(w => w.includes('add 127.0.0.1 to --sites'))`),
 	); err != nil {
@@ -606,13 +607,8 @@ func TestLikesPastTheBudgetSayNotTaken(t *testing.T) {
 <script defer src="` + app.URL() + `/like.js"></script></head><body><tally-like></tally-like></body></html>`,
 	})
 	tab := newBrowser(t)
-	catchWarnings := `window.__warns = [];
-(function (warn) { console.warn = function () { window.__warns.push(Array.prototype.join.call(arguments, ' ')); warn.apply(console, arguments); }; })(console.warn);`
 	if err := chromedp.Do(tab,
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: catchWarnings})
-			return err
-		}),
+		catchWarnings(),
 		chromedp.Navigate(site.URL+"/blogs/budget"),
 		poll(`document.querySelector('tally-like').getAttribute('data-total') === '0'`),
 		// Three quick presses: one request for three likes, of which the budget takes two.

@@ -26,11 +26,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	var total, unique, today string
 	err := chromedp.Do(tab,
 		chromedp.EmulateViewport(1200, 1000),
-		chromedp.Navigate(app.URL()+"/ops/views"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+		logInToDashboard(app),
 	)
 	if err != nil {
 		t.Fatalf("log in: %v", err)
@@ -223,11 +219,7 @@ func TestDashboardFitsAPhone(t *testing.T) {
 	tab := newBrowser(t)
 	if err := chromedp.Do(tab,
 		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(app.URL()+"/ops/views"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+		logInToDashboard(app),
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
@@ -271,11 +263,7 @@ func TestShareBarsShowTheirShare(t *testing.T) {
 	tab := newBrowser(t)
 	if err := chromedp.Do(tab,
 		chromedp.EmulateViewport(1200, 1000),
-		chromedp.Navigate(app.URL()+"/ops/views"),
-		chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("kpi-total")),
+		logInToDashboard(app),
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
@@ -288,4 +276,17 @@ func TestShareBarsShowTheirShare(t *testing.T) {
 		t.Errorf("the bars of 75%% and 25%% are %.1f and %.1f px wide, want about 3:1", widths[0], widths[1])
 	}
 	screenshot(t, tab, "share-bars")
+}
+
+// logInToDashboard opens /ops/views, logs in with the test password and waits for the tiles.
+func logInToDashboard(app *testApp) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		return chromedp.Do(ctx,
+			chromedp.Navigate(app.URL()+"/ops/views"),
+			chromedp.WaitVisible(chromedp.ID("password")),
+			chromedp.SendKeys(chromedp.ID("password"), testPassword),
+			chromedp.Submit(chromedp.ID("password")),
+			chromedp.WaitVisible(chromedp.ID("kpi-total")),
+		)
+	})
 }
