@@ -290,3 +290,51 @@ func logInToDashboard(app *testApp) chromedp.Action[chromedp.Void] {
 		)
 	})
 }
+
+// TestTilesSayWhatTheyCount: the tiles that do not follow the period say "all time", uniques
+// are told from visitors where they stand, a date range in a label stays on one line on a
+// phone, and a past period without traffic says so rather than "Nothing yet".
+func TestTilesSayWhatTheyCount(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, t.TempDir())
+	seedDashboard(t, app)
+	tab := newBrowser(t)
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844), logInToDashboard(app),
+		chromedp.Navigate(app.URL()+"/ops/views?from=2026-11-01&to=2026-11-05"), chromedp.WaitVisible(chromedp.ID("kpi-total"))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`(function () {
+		var label = id => document.getElementById(id).parentElement.querySelector('.label').textContent.replace(/\s+/g, ' ').trim();
+		var dates = Array.from(document.querySelectorAll('.tile .nowrap')).map(e => String(e.getClientRects().length));
+		return [label('kpi-total'), label('kpi-unique'), label('kpi-items'), label('kpi-likes'),
+			document.getElementById('kpi-unique').parentElement.title, dates.join(','),
+			document.querySelector('.panel p.muted') ? document.querySelector('.panel p.muted').textContent : ''];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"Total views all time", "Unique views all time", "Items all time", "Likes all time"} {
+		if got[i] != want {
+			t.Errorf("tile label %q, want %q", got[i], want)
+		}
+	}
+	if !strings.Contains(got[4], "30 minutes") || !strings.Contains(got[4], "visitor is one reader") {
+		t.Errorf("the unique tile does not say how uniques differ from visitors: %q", got[4])
+	}
+	if got[5] != "1,1,1,1" {
+		t.Errorf("the dates in labels take %s lines each, want one: a date never wraps", got[5])
+	}
+	if w, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`(function () {
+		var worst = -1e9;
+		document.querySelectorAll('.tile .nowrap').forEach(d => {
+			worst = Math.max(worst, d.getBoundingClientRect().right - d.closest('.tile').getBoundingClientRect().right);
+		});
+		return [worst, document.documentElement.scrollWidth, window.innerWidth];
+	})()`)); err != nil || w[0] > 0 || w[1] > w[2] {
+		t.Errorf("a date in a tile label ends %.0f px past its tile, page %.0f px on a %.0f px screen (%v)", w[0], w[1], w[2], err)
+	}
+	if got[6] != "No views in this period." {
+		t.Errorf("an empty past period's panels say %q", got[6])
+	}
+	screenshot(t, tab, "tiles-past-period-phone")
+}

@@ -34,6 +34,7 @@ type viewsData struct {
 	// SpanError says why the from/to range asked for was not shown (the page shows the
 	// default period instead, with its form, and answers 400).
 	SpanError string
+	Ended     bool // the period is over (it ended before today): nothing more will come
 }
 
 // viewsPage renders /ops/views: tiles, pulse chart, donut and the item table, all in the HTML,
@@ -63,7 +64,7 @@ func (h *Handler) viewsPage(w http.ResponseWriter, r *http.Request, session stri
 	}
 	data := viewsData{Q: v, Periods: periods, CSRF: admin.CSRFToken(session), Now: h.cfg.Now().UTC(),
 		ScriptTag: scriptTag(r), Flushed: r.URL.Query().Get("flushed"), Error: r.URL.Query().Get("error"),
-		Links: h.siteLinks(r.Context()), Live: h.cfg.Realtime != nil, SpanError: spanErr}
+		Links: h.siteLinks(r.Context()), Live: h.cfg.Realtime != nil, SpanError: spanErr, Ended: sp.last.Before(h.today())}
 	if data.Summary, err = h.summary(r.Context(), v.Site, sp); err != nil {
 		return err
 	}
