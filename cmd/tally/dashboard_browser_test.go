@@ -71,6 +71,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !open {
 		t.Error("the trend opened, but not in the dialog")
 	}
+	// The dialog shows the 30 days it promises, whatever the dashboard's period, and the likes.
+	dialogText, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('#trend figcaption').textContent + ' | ' +
+		(document.getElementById('trend-likes') ? document.getElementById('trend-likes').textContent : 'no likes')`))
+	if !strings.Contains(dialogText, "last 30 days") || strings.Contains(dialogText, "no likes") {
+		t.Errorf("the trend dialog: %q, want the last 30 days and the item's likes", dialogText)
+	}
 	screenshot(t, tab, "dashboard-trend")
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#trend .close")), chromedp.WaitNotVisible(chromedp.ID("trend"))); err != nil {
 		t.Fatal(err)
