@@ -39,7 +39,7 @@ func BenchmarkDashboardAPI(b *testing.B) {
 		if err := to.db.UpsertDaily(ctx, date, rows); err != nil {
 			b.Fatal(err)
 		}
-		if err := to.db.SummarizeDay(ctx, date); err != nil {
+		if err := to.db.MarkSnapshot(ctx, date); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -380,7 +380,7 @@ func seed(t *testing.T, to *testOps) {
 		if err := to.db.UpsertDaily(ctx, date, rows); err != nil {
 			t.Fatal(err)
 		}
-		if err := to.db.SummarizeDay(ctx, date); err != nil {
+		if err := to.db.MarkSnapshot(ctx, date); err != nil {
 			t.Fatal(err)
 		}
 	}

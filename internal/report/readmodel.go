@@ -1,6 +1,11 @@
 package report
 
-import "time"
+import (
+	"sort"
+	"time"
+
+	"github.com/tallyhq/tally/internal/session"
+)
 
 // What both read models (SQLite and PostgreSQL) share beyond their tables: the names and the
 // retention of job_runs, and the order of top lists and of the item table over the columns of
@@ -15,16 +20,122 @@ const (
 // JobRunsKept is how long job_runs keeps a run.
 const JobRunsKept = 30 * 24 * time.Hour
 
+// Ties in every order go to the item flushed first (view_counts.id), so each order is an
+// index of view_counts and a page is read from it, never sorted.
+
 // TopOrder is the ORDER BY of each order of a top list (TopFilter.By; "" is ByViews).
 var TopOrder = map[string]string{
-	"":      "total_views DESC, unique_views DESC",
-	ByViews: "total_views DESC, unique_views DESC",
-	ByLikes: "likes DESC, total_views DESC",
+	"":      "total_views DESC, unique_views DESC, id",
+	ByViews: "total_views DESC, unique_views DESC, id",
+	ByLikes: "likes DESC, total_views DESC, id",
 }
 
 // ItemOrder is the ORDER BY of each of Sorts, over view_counts as v.
 var ItemOrder = map[string]string{
-	"total":  "v.total_views DESC, v.unique_views DESC",
-	"unique": "v.unique_views DESC, v.total_views DESC",
-	"recent": "v.last_synced_at DESC, v.total_views DESC",
+	"total":  "v.total_views DESC, v.unique_views DESC, v.id",
+	"unique": "v.unique_views DESC, v.total_views DESC, v.id",
+	"recent": "v.last_synced_at DESC, v.total_views DESC, v.id",
+}
+
+// MaxItemCount bounds how far the item table counts the items that match a search: past it,
+// the dashboard says "10,000+", so a search costs what its page costs, not the site's size.
+const MaxItemCount = 10_000
+
+// SiteType names a site's items of one type: the key of the per-site rollups.
+type SiteType struct{ Site, Type string }
+
+// Change is what a write adds to a site's rollup in site_totals.
+type Change struct {
+	Unique, Total, Likes int64
+	Items                int64 // items the write created
+}
+
+// Plus adds two changes.
+func (c Change) Plus(o Change) Change {
+	return Change{Unique: c.Unique + o.Unique, Total: c.Total + o.Total, Likes: c.Likes + o.Likes, Items: c.Items + o.Items}
+}
+
+// DailyMove is what one item's daily row of a snapshot does to its site's daily rollup: it
+// replaces the value Old (the item's latest row on or before the day, zero if none) with New,
+// from the day up to the day of the item's next row (Next, if HasNext), which holds from then on.
+type DailyMove struct {
+	Site, Type string
+	Old, New   Totals
+	Next       int64 // a day number (session.DayNumber)
+	HasNext    bool
+}
+
+// MoveGroup is the sum of the moves of one site and type that hold up to the same next day.
+type MoveGroup struct {
+	Site, Type string
+	Diff       Totals
+	Next       int64
+	HasNext    bool
+}
+
+// GroupMoves sums moves by site, type and next day, in a stable order. Every site and type
+// of moves has a group, even when its difference is zero.
+func GroupMoves(moves []DailyMove) []MoveGroup {
+	type key struct {
+		site, typ string
+		next      int64
+		has       bool
+	}
+	sums := map[key]Totals{}
+	for _, m := range moves {
+		k := key{m.Site, m.Type, m.Next, m.HasNext}
+		t := sums[k]
+		t.Unique += m.New.Unique - m.Old.Unique
+		t.Total += m.New.Total - m.Old.Total
+		sums[k] = t
+	}
+	out := make([]MoveGroup, 0, len(sums))
+	for k, t := range sums {
+		out = append(out, MoveGroup{Site: k.site, Type: k.typ, Diff: t, Next: k.next, HasNext: k.has})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.HasNext != b.HasNext {
+			return a.HasNext
+		}
+		return a.Next < b.Next
+	})
+	return out
+}
+
+// DayRow is one stored daily row of a sparse history: the cumulative counts of Key (a type of
+// a site, or "" for one item) at the end of Day, a day on which they changed.
+type DayRow struct {
+	Key    string
+	Day    int64 // a day number (session.DayNumber)
+	Totals Totals
+}
+
+// Cumulate turns the sparse rows of a history — for each key, its latest row before first and
+// every row from first to last — into one point per day: the sum over keys of each key's
+// latest row on or before that day. A day before any row has Known false.
+func Cumulate(rows []DayRow, first, last time.Time) []DayPoint {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Day < rows[j].Day })
+	cur := map[string]Totals{}
+	var sum Totals
+	var out []DayPoint
+	i := 0
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		n := session.DayNumber(d)
+		for ; i < len(rows) && rows[i].Day <= n; i++ {
+			r := rows[i]
+			old := cur[r.Key]
+			sum.Unique += r.Totals.Unique - old.Unique
+			sum.Total += r.Totals.Total - old.Total
+			cur[r.Key] = r.Totals
+		}
+		out = append(out, DayPoint{Date: session.FormatDay(d), Totals: sum, Known: len(cur) > 0})
+	}
+	return out
 }

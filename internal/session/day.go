@@ -22,6 +22,9 @@ func Yesterday(t time.Time) time.Time { return Day(t).AddDate(0, 0, -1) }
 // DayNumber returns t's UTC day as days since 1970-01-01.
 func DayNumber(t time.Time) int64 { return Day(t).Unix() / 86400 }
 
+// DayOf is midnight UTC of day number n, the inverse of DayNumber.
+func DayOf(n int64) time.Time { return time.Unix(n*86400, 0).UTC() }
+
 // FormatDay writes t's UTC day as YYYY-MM-DD.
 func FormatDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 

@@ -1,10 +1,12 @@
-// Package snapshot writes the daily series: for a day D, each item's cumulative counts as of the
-// end of D in UTC.
+// Package snapshot writes the daily series: for a day D, the cumulative counts as of the end of
+// D in UTC of each item that changed on D. History is sparse: a day on which an item did not
+// change has no row of its own, and its value is the item's latest row before it.
 //
 // It reads the write model's per-day history rather than the current counts, so the 00:05 run
 // is exact even though views keep arriving after midnight, and any earlier day can be
-// backfilled with the same result. Daily views are snapshot(D) − snapshot(D−1), computed when
-// read and never stored.
+// backfilled with the same result. A run also writes every day since the last snapshot that
+// none wrote, so no day's changes are ever skipped. Daily views are snapshot(D) − snapshot(D−1),
+// computed when read and never stored.
 package snapshot
 
 import (
@@ -21,13 +23,14 @@ import (
 
 // Source is the write model as the snapshot needs it.
 type Source interface {
-	CountsAsOf(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error)
+	FirstDay(ctx context.Context) (time.Time, bool, error)
+	ChangedOn(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error)
 }
 
 // Sink is the read model as the snapshot needs it.
 type Sink interface {
 	UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error
-	SummarizeDay(ctx context.Context, date time.Time) error
+	MarkSnapshot(ctx context.Context, date time.Time) error
 	LastSnapshot(ctx context.Context) (time.Time, bool, error)
 	RecordSnapshot(ctx context.Context, items int) error
 	// PruneDays deletes the daily dimension and "Not counted" rows of days before before.
@@ -74,24 +77,17 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 	}
 	defer s.mu.Release(1)
 	start := time.Now()
+	from, err := s.firstUnwritten(ctx, date)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
 	n := 0
-	var after item.Item
-	for {
-		rows, err := s.src.CountsAsOf(ctx, date, after, chunk)
+	for d := from; !d.After(date); d = d.AddDate(0, 0, 1) {
+		k, err := s.writeDay(ctx, d)
+		n += k
 		if err != nil {
 			return n, fmt.Errorf("snapshot: %w", err)
 		}
-		if len(rows) == 0 {
-			break
-		}
-		if err := s.dst.UpsertDaily(ctx, date, rows); err != nil {
-			return n, fmt.Errorf("snapshot: %w", err)
-		}
-		n += len(rows)
-		after = rows[len(rows)-1].Item
-	}
-	if err := s.dst.SummarizeDay(ctx, date); err != nil {
-		return n, fmt.Errorf("snapshot: %w", err)
 	}
 	if err := s.dst.RecordSnapshot(ctx, n); err != nil {
 		return n, fmt.Errorf("snapshot: %w", err)
@@ -106,9 +102,51 @@ func (s *Snapshotter) Run(ctx context.Context, date time.Time) (int, error) {
 			s.log.Info("pruned sources, devices, countries and Not counted rows past --retention-days", "before", session.FormatDay(before), "rows", pruned)
 		}
 	}
-	s.log.Info("snapshot written", "date", session.FormatDay(date), "items", n,
+	s.log.Info("snapshot written", "date", session.FormatDay(date), "from", session.FormatDay(from), "items", n,
 		"duration", time.Since(start).Round(time.Millisecond))
 	return n, nil
+}
+
+// firstUnwritten is the first day a snapshot of date writes: date itself, or the day after the
+// last snapshot when days between were never written (from the write model's first day, before
+// any snapshot), so that every day an item changed gets its row.
+func (s *Snapshotter) firstUnwritten(ctx context.Context, date time.Time) (time.Time, error) {
+	last, ok, err := s.dst.LastSnapshot(ctx)
+	if err != nil {
+		return date, err
+	}
+	if ok {
+		if next := last.AddDate(0, 0, 1); next.Before(date) {
+			return next, nil
+		}
+		return date, nil
+	}
+	first, ok, err := s.src.FirstDay(ctx)
+	if err != nil || !ok || !first.Before(date) {
+		return date, err
+	}
+	return first, nil
+}
+
+// writeDay writes the rows of the items that changed on day d and marks d snapshotted.
+func (s *Snapshotter) writeDay(ctx context.Context, d time.Time) (int, error) {
+	n := 0
+	var after item.Item
+	for {
+		rows, err := s.src.ChangedOn(ctx, d, after, chunk)
+		if err != nil {
+			return n, err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		if err := s.dst.UpsertDaily(ctx, d, rows); err != nil {
+			return n, err
+		}
+		n += len(rows)
+		after = rows[len(rows)-1].Item
+	}
+	return n, s.dst.MarkSnapshot(ctx, d)
 }
 
 // MaxCatchUp bounds how many missed days CatchUp writes in one go.

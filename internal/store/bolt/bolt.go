@@ -13,6 +13,9 @@
 //	history  item key, 0, day → cumulative counts at the end of that day (UTC), written once per
 //	         item and day, when the item is first changed on a later day; a snapshot of day D
 //	         reads the record if its day is D or earlier, else the latest entry on or before D
+//	changed  day, item key → nothing: the items whose counts changed on that UTC day, so a
+//	         snapshot reads only them (written with the item's first change of the day; built
+//	         from history and items when a file from before it is opened)
 //	dirty    item key → nothing; present while the item changed since the last flush. Written
 //	         only when an item becomes dirty, so a busy item costs no dirty-set write per batch
 //	dedup    expiry (ms), batch mark → the 8-byte hashes of the (session, item) pairs whose window
@@ -59,6 +62,7 @@ import (
 var (
 	bucketItems   = []byte("items")
 	bucketHistory = []byte("history")
+	bucketChanged = []byte("changed")
 	bucketDirty   = []byte("dirty")
 	bucketDedup   = []byte("dedup")
 	bucketMeta    = []byte("meta")
@@ -225,6 +229,11 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init() error {
 	nowMs := s.now().UnixMilli()
 	return s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketChanged) == nil {
+			if err := buildChanged(tx); err != nil {
+				return fmt.Errorf("open write model: index the days items changed: %w", err)
+			}
+		}
 		for _, name := range [][]byte{bucketItems, bucketHistory, bucketDirty, bucketDedup, bucketMeta, bucketLikes, bucketBudget, bucketSeeds, bucketAdmin, bucketSites, bucketDims, bucketDimsDirty, bucketVisitors, bucketDimsLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("open write model: create bucket %s: %w", name, err)

@@ -75,29 +75,31 @@ func (s *Store) DirtyLen(ctx context.Context) (int, error) {
 	return n, ctx.Err()
 }
 
-// CountsAsOf returns up to limit items, in key order after the item after, with their cumulative
-// counts at the end of the UTC day of date: each item's latest history entry on or before that
-// day. Items that had no views by then are left out. For today, these are the counts so far.
-func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error) {
+// ChangedOn returns up to limit items, in key order after the item after, whose counts changed
+// on the UTC day of date, with their cumulative counts at the end of that day: what a sparse
+// snapshot of the day writes. For today, these are the items changed so far.
+func (s *Store) ChangedOn(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error) {
 	d := day(date)
+	prefix := binary.BigEndian.AppendUint32(nil, d)
 	var out []item.Counted
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		hc := tx.Bucket(bucketHistory).Cursor()
-		c := tx.Bucket(bucketItems).Cursor()
-		k, v := c.First()
+		items := tx.Bucket(bucketItems)
+		start := prefix
 		if after != (item.Item{}) {
-			start := after.Key()
-			k, v = c.Seek(start)
-			if bytes.Equal(k, start) {
-				k, v = c.Next()
-			}
+			start = changedKey(d, after.Key())
 		}
-		for ; k != nil && len(out) < limit; k, v = c.Next() {
-			counts, ok := countsOn(decodeRecord(v), hc, k, d)
+		c := tx.Bucket(bucketChanged).Cursor()
+		for k, _ := c.Seek(start); k != nil && len(out) < limit && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if bytes.Equal(k, start) && after != (item.Item{}) {
+				continue
+			}
+			key := k[4:]
+			counts, ok := countsOn(decodeRecord(items.Get(key)), hc, key, d)
 			if !ok {
 				continue
 			}
-			it, err := item.ParseKey(k)
+			it, err := item.ParseKey(key)
 			if err != nil {
 				return err
 			}
@@ -106,9 +108,44 @@ func (s *Store) CountsAsOf(ctx context.Context, date time.Time, after item.Item,
 		return ctx.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read counts as of %s: %w", date.UTC().Format(time.DateOnly), err)
+		return nil, fmt.Errorf("read items changed on %s: %w", date.UTC().Format(time.DateOnly), err)
 	}
 	return out, nil
+}
+
+// changedKey is the day as 4 big-endian bytes and the item key: a day's changed items are a
+// prefix, in key order.
+func changedKey(d uint32, itemKey []byte) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(itemKey)), d), itemKey...)
+}
+
+// buildChanged creates the changed bucket of a file written before it existed: every day in
+// an item's history, and the day of its last change, is a day it changed.
+func buildChanged(tx *bbolt.Tx) error {
+	changed, err := tx.CreateBucket(bucketChanged)
+	if err != nil {
+		return err
+	}
+	if h := tx.Bucket(bucketHistory); h != nil {
+		err := h.ForEach(func(k, _ []byte) error {
+			if len(k) < 5 {
+				return nil
+			}
+			return changed.Put(changedKey(binary.BigEndian.Uint32(k[len(k)-4:]), k[:len(k)-5]), nil)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if items := tx.Bucket(bucketItems); items != nil {
+		return items.ForEach(func(k, v []byte) error {
+			if d := decodeRecord(v).day; d != 0 {
+				return changed.Put(changedKey(d, k), nil)
+			}
+			return nil
+		})
+	}
+	return nil
 }
 
 // countsOn returns an item's counts at the end of day d: the record's own if its last change
@@ -187,35 +224,22 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 	return n, ctx.Err()
 }
 
-// FirstDay returns the earliest UTC day with counts in the write model, from the day history
-// and the items' records; ok is false when nothing was ever counted. A rebuilt read model
-// snapshots every day from there.
+// FirstDay returns the earliest UTC day with counts in the write model: the first day any item
+// changed; ok is false when nothing was ever counted. A rebuilt read model snapshots every day
+// from there.
 func (s *Store) FirstDay(ctx context.Context) (first time.Time, ok bool, err error) {
-	min := uint32(0)
-	note := func(d uint32) {
-		if d != 0 && (min == 0 || d < min) {
-			min = d
-		}
-	}
+	var d uint32
 	err = s.db.View(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
-			if len(k) >= 4 {
-				note(binary.BigEndian.Uint32(k[len(k)-4:]))
-			}
-			return nil
-		}); err != nil {
-			return err
+		if k, _ := tx.Bucket(bucketChanged).Cursor().First(); len(k) >= 4 {
+			d = binary.BigEndian.Uint32(k)
 		}
-		return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
-			note(decodeRecord(v).day)
-			return nil
-		})
+		return nil
 	})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("find the first day: %w", err)
 	}
-	if min == 0 {
+	if d == 0 {
 		return time.Time{}, false, ctx.Err()
 	}
-	return time.Unix(int64(min)*86400, 0).UTC(), true, ctx.Err()
+	return time.Unix(int64(d)*86400, 0).UTC(), true, ctx.Err()
 }

@@ -47,7 +47,7 @@ func TestDirtyAndClean(t *testing.T) {
 	}
 }
 
-func TestCountsAsOfIsExactAcrossMidnight(t *testing.T) {
+func TestChangedOnIsExactAcrossMidnight(t *testing.T) {
 	d1 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(d1.Add(10 * time.Hour))
 	s, _ := newTestStore(t, clk)
@@ -70,10 +70,10 @@ func TestCountsAsOfIsExactAcrossMidnight(t *testing.T) {
 		{d1, map[item.Item]int64{hello: 2}},
 		{d1.Add(23 * time.Hour), map[item.Item]int64{hello: 2}}, // any time of the day means the day
 		{d1.AddDate(0, 0, 1), map[item.Item]int64{hello: 4, other: 1}},
-		{d1.AddDate(0, 0, 30), map[item.Item]int64{hello: 4, other: 1}},
+		{d1.AddDate(0, 0, 30), map[item.Item]int64{}}, // nothing changed that day
 	}
 	for _, tt := range tests {
-		rows, err := s.CountsAsOf(ctx, tt.date, item.Item{}, 100)
+		rows, err := s.ChangedOn(ctx, tt.date, item.Item{}, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestClockGoingBackDoesNotReopenADay(t *testing.T) {
 	clk.Set(d2.Add(-2 * time.Minute)) // NTP steps the clock back into yesterday
 	record(t, s, hello, sid("b", d2))
 
-	rows, err := s.CountsAsOf(ctx, d2.AddDate(0, 0, -1), item.Item{}, 10)
+	rows, err := s.ChangedOn(ctx, d2.AddDate(0, 0, -1), item.Item{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -362,10 +362,11 @@ func (b *batch) applySeeds(r *request) error {
 }
 
 // writeDeltas adds the batch's changes to each item under one new version. The first change
-// of an item on a new day first files the old day's final counts in the history; an item that
-// was not yet dirty is marked.
+// of an item on a new day first files the old day's final counts in the history and notes the
+// item among the day's changed ones; an item that was not yet dirty is marked.
 func (b *batch) writeDeltas() error {
 	items, history, dirty := b.tx.Bucket(bucketItems), b.tx.Bucket(bucketHistory), b.tx.Bucket(bucketDirty)
+	changed := b.tx.Bucket(bucketChanged)
 	version := b.version
 	b.counts = make(map[string]item.Counts, len(b.deltas))
 	for k, dl := range b.deltas {
@@ -377,6 +378,11 @@ func (b *batch) writeDeltas() error {
 		}
 		if r.day != 0 && r.day < b.day {
 			if err := history.Put(historyKey(dl.key, r.day), encodeCounts(r.counts)); err != nil {
+				return err
+			}
+		}
+		if r.day < b.day {
+			if err := changed.Put(changedKey(b.day, dl.key), nil); err != nil {
 				return err
 			}
 		}

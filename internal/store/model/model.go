@@ -27,7 +27,7 @@ type WriteModel interface {
 	Clean(ctx context.Context, flushed []item.Change) error
 	DirtyLen(ctx context.Context) (int, error)
 	MarkAllDirty(ctx context.Context) (int, error)
-	CountsAsOf(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error)
+	ChangedOn(ctx context.Context, date time.Time, after item.Item, limit int) ([]item.Counted, error)
 	FirstDay(ctx context.Context) (time.Time, bool, error)
 	CreateSession(ctx context.Context, tokenHash, pw string, expires time.Time) error
 	SessionValid(ctx context.Context, tokenHash, pw string) (bool, error)
@@ -55,7 +55,7 @@ type ReadModel interface {
 	UpsertCounts(ctx context.Context, rows []item.Counted) error
 	RecordFlush(ctx context.Context, items int) error
 	UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error
-	SummarizeDay(ctx context.Context, date time.Time) error
+	MarkSnapshot(ctx context.Context, date time.Time) error
 	LastSnapshot(ctx context.Context) (time.Time, bool, error)
 	RecordSnapshot(ctx context.Context, items int) error
 	Sites(ctx context.Context) ([]string, error)

@@ -20,7 +20,7 @@ import (
 // Sites returns every counted site, most viewed first.
 func (db *DB) Sites(ctx context.Context) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `/* dashboard: sites */
-		SELECT site FROM view_counts GROUP BY site ORDER BY SUM(total_views) DESC, site`)
+		SELECT site FROM site_totals GROUP BY site ORDER BY SUM(total_views) DESC, site`)
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
@@ -35,8 +35,7 @@ func (db *DB) Sites(ctx context.Context) ([]string, error) {
 // last flush.
 func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 	rows, err := db.pool.Query(ctx, `/* dashboard: current totals */
-		SELECT type, SUM(unique_views)::bigint, SUM(total_views)::bigint, SUM(likes)::bigint, COUNT(*)
-		FROM view_counts WHERE site = $1 GROUP BY type`, site)
+		SELECT type, unique_views, total_views, likes, items FROM site_totals WHERE site = $1 AND items > 0`, site)
 	if err != nil {
 		return report.Site{}, fmt.Errorf("current totals: %w", err)
 	}
@@ -59,12 +58,12 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 	return out, nil
 }
 
-// SnapshotTotals returns a site's cumulative counts by type at the end of date; empty if no
-// snapshot of that day exists.
+// SnapshotTotals returns a site's cumulative counts by type at the end of date: each type's
+// latest daily row on or before it; empty before tally counted anything.
 func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error) {
 	rows, err := db.pool.Query(ctx, `/* dashboard: snapshot totals */
-		SELECT type, unique_views_snapshot, total_views_snapshot FROM view_totals_daily
-		WHERE site = $1 AND date = $2::date`, site, session.FormatDay(date))
+		SELECT DISTINCT ON (type) type, unique_views, total_views FROM site_daily
+		WHERE site = $1 AND day <= $2 ORDER BY type, day DESC`, site, session.DayNumber(date))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot totals: %w", err)
 	}
@@ -88,50 +87,53 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 // Only types count when types is not nil.
 func (db *DB) SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error) {
 	return db.series(ctx, "site series", `/* dashboard: series */
-		SELECT to_char(date, 'YYYY-MM-DD'), SUM(unique_views_snapshot)::bigint, SUM(total_views_snapshot)::bigint
-		FROM view_totals_daily WHERE site = $1 AND date BETWEEN $2::date AND $3::date
-		  AND ($4::text[] IS NULL OR type = ANY($4::text[]))
-		GROUP BY date`,
-		first, last, site, session.FormatDay(first), session.FormatDay(last), types)
+		SELECT type, day::bigint, unique_views, total_views FROM site_daily
+		WHERE site = $1 AND day BETWEEN $2 AND $3 AND ($4::text[] IS NULL OR type = ANY($4::text[]))
+		UNION ALL
+		(SELECT DISTINCT ON (type) type, day::bigint, unique_views, total_views FROM site_daily
+		 WHERE site = $1 AND day < $2 AND ($4::text[] IS NULL OR type = ANY($4::text[]))
+		 ORDER BY type, day DESC)`,
+		first, last, site, session.DayNumber(first), session.DayNumber(last), types)
 }
 
 // ItemSeries returns one item's cumulative counts at the end of each day from first to last.
 func (db *DB) ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error) {
 	return db.series(ctx, "item series", `/* dashboard: item trend */
-		SELECT to_char(date, 'YYYY-MM-DD'), unique_views_snapshot, total_views_snapshot FROM view_counts_daily
-		WHERE site = $1 AND type = $2 AND slug = $3 AND date BETWEEN $4::date AND $5::date`,
-		first, last, it.Site, it.Type, it.Slug, session.FormatDay(first), session.FormatDay(last))
+		WITH i AS (SELECT id FROM view_counts WHERE site = $1 AND type = $2 AND slug = $3)
+		SELECT '', day::bigint, unique_views, total_views FROM item_daily
+		WHERE item_id = (SELECT id FROM i) AND day BETWEEN $4 AND $5
+		UNION ALL
+		(SELECT '', day::bigint, unique_views, total_views FROM item_daily
+		 WHERE item_id = (SELECT id FROM i) AND day < $4 ORDER BY day DESC LIMIT 1)`,
+		first, last, it.Site, it.Type, it.Slug, session.DayNumber(first), session.DayNumber(last))
 }
 
-// series reads (date, unique, total) rows into one point per day.
+// series reads (key, day, unique, total) rows into one point per day.
 func (db *DB) series(ctx context.Context, what, query string, first, last time.Time, args ...any) ([]report.DayPoint, error) {
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	defer rows.Close()
-	byDate := map[string]report.Totals{}
-	for rows.Next() {
-		var d string
-		var t report.Totals
-		if err := rows.Scan(&d, &t.Unique, &t.Total); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		byDate[d] = t
-	}
-	if err := rows.Err(); err != nil {
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.DayRow, error) {
+		var d report.DayRow
+		err := r.Scan(&d.Key, &d.Day, &d.Totals.Unique, &d.Totals.Total)
+		return d, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return report.FillDays(byDate, first, last), nil
+	return report.Cumulate(got, first, last), nil
 }
 
-// Items returns one page of a site's items and how many items match in all.
+// Items returns one page of a site's items and how many items match in all, counted up to
+// report.MaxItemCount+1 when a search narrows them. The page is read from the index of its
+// order, and each row's 7-day baseline from its own latest daily row, so a page costs the
+// same among ten items or a million.
 func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, int, error) {
 	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
 		order = report.ItemOrder[report.Sorts[0]]
 	}
-	order += `, v.type, v.slug`
 	// Without a search the filter is the site alone, spelled so: a generic plan could not see
 	// that an empty search matches everything, and would test every row.
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
@@ -140,32 +142,41 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		filter = `v.site = $1 AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
 	}
 	// Without a type filter the query has none either, for the same reason.
-	countArgs := []any{q.Site, like}
 	typeFilter := func(int) string { return "" }
 	if q.Types != nil {
 		typeFilter = func(n int) string { return fmt.Sprintf(" AND v.type = ANY($%d::text[])", n) }
-		countArgs = append(countArgs, q.Types)
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
-		SELECT COUNT(*) FROM view_counts v WHERE `+filter+typeFilter(3), countArgs...).Scan(&n); err != nil {
-		return nil, 0, fmt.Errorf("count items: %w", err)
+	if q.Search == "" {
+		site, err := db.Site(ctx, q.Site)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count items: %w", err)
+		}
+		n = site.Items(q.Types)
+	} else {
+		countArgs := []any{q.Site, like, report.MaxItemCount + 1}
+		if q.Types != nil {
+			countArgs = append(countArgs, q.Types)
+		}
+		if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
+			SELECT COUNT(*) FROM (SELECT 1 FROM view_counts v WHERE `+filter+typeFilter(4)+` LIMIT $3) m`, countArgs...).Scan(&n); err != nil {
+			return nil, 0, fmt.Errorf("count items: %w", err)
+		}
 	}
 	var limit *int // NULL: no limit
 	if q.Limit >= 0 {
 		limit = &q.Limit
 	}
-	args := []any{q.Site, like, session.FormatDay(q.RecentSince), limit, q.Offset}
+	args := []any{q.Site, like, session.DayNumber(q.RecentSince), limit, q.Offset}
 	if q.Types != nil {
 		args = append(args, q.Types)
 	}
 	rows, err := db.pool.Query(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
-		       GREATEST(0, v.total_views - COALESCE(d.total_views_snapshot, 0)), v.last_synced_at
-		FROM (SELECT * FROM view_counts v WHERE `+filter+typeFilter(6)+` ORDER BY `+order+` LIMIT $4 OFFSET $5) v
-		LEFT JOIN view_counts_daily d
-		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = $3::date
-		ORDER BY `+order, args...)
+		       GREATEST(0, v.total_views - COALESCE((SELECT d.total_views FROM item_daily d
+		                                             WHERE d.item_id = v.id AND d.day <= $3 ORDER BY d.day DESC LIMIT 1), 0)),
+		       v.last_synced_at
+		FROM view_counts v WHERE `+filter+typeFilter(6)+` ORDER BY `+order+` LIMIT $4 OFFSET $5`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}

@@ -49,9 +49,9 @@ func TestMigrationsOnceAcrossNodes(t *testing.T) {
 	}
 	var tables int
 	conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()
-		AND table_name IN ('view_counts', 'view_counts_daily', 'view_totals_daily', 'job_runs')`).Scan(&tables)
-	if tables != 4 {
-		t.Errorf("%d of the 4 tables exist", tables)
+		AND table_name IN ('view_counts', 'view_counts_daily', 'item_daily', 'site_daily', 'site_totals', 'snapshot_days', 'job_runs')`).Scan(&tables)
+	if tables != 7 {
+		t.Errorf("%d of the 7 tables and views exist", tables)
 	}
 }
 

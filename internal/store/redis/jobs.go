@@ -122,30 +122,91 @@ func (s *Store) MarkAllDirty(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// CountsAsOf returns up to limit items, in key order after the item after, with their
-// cumulative counts at the end of the UTC day of date. Items that had no views by then are left
-// out.
-func (s *Store) CountsAsOf(ctx context.Context, date time.Time, from item.Item, limit int) ([]item.Counted, error) {
+// ChangedOn returns up to limit items, in key order after the item after, whose counts changed
+// on the UTC day of date, with their cumulative counts at the end of that day: what a sparse
+// snapshot of the day writes. For today, these are the items changed so far.
+func (s *Store) ChangedOn(ctx context.Context, date time.Time, from item.Item, limit int) ([]item.Counted, error) {
 	d := day(date)
+	prefix := changedPrefix(d)
+	start := "[" + prefix
+	if from != (item.Item{}) {
+		start = "(" + prefix + string(from.Key())
+	}
 	var out []item.Counted
 	for len(out) < limit {
-		members, err := s.byKey(ctx, "items", from, limit-len(out))
+		members, err := s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.p + "changed", Start: start, Stop: "(" + changedPrefix(d+1),
+			ByLex: true, Count: int64(limit - len(out))}).Result()
 		if err != nil {
-			return nil, fmt.Errorf("read counts as of %s in %s: %w", session.FormatDay(date), s.where, err)
+			return nil, fmt.Errorf("read items changed on %s in %s: %w", session.FormatDay(date), s.where, err)
 		}
 		if len(members) == 0 {
 			break
 		}
+		for i := range members {
+			members[i] = strings.TrimPrefix(members[i], prefix)
+		}
 		got, err := s.countsOn(ctx, members, d)
 		if err != nil {
-			return nil, fmt.Errorf("read counts as of %s in %s: %w", session.FormatDay(date), s.where, err)
+			return nil, fmt.Errorf("read items changed on %s in %s: %w", session.FormatDay(date), s.where, err)
 		}
 		out = append(out, got...)
-		if from, err = item.ParseKey([]byte(members[len(members)-1])); err != nil {
-			return nil, err
-		}
+		start = "(" + prefix + members[len(members)-1]
 	}
 	return out, nil
+}
+
+// changedPrefix starts the members of the changed set of day d (touch in prelude.lua writes
+// them).
+func changedPrefix(d int64) string { return fmt.Sprintf("%08d:", d) }
+
+// buildChanged fills the changed set from the items' records and histories once, for a store
+// written before the set existed; P changed:built says it is done. Nodes that start together
+// may both build it: the members are the same.
+func (s *Store) buildChanged(ctx context.Context) error {
+	if n, err := s.rdb.Exists(ctx, s.p+"changed:built").Result(); err != nil || n == 1 {
+		return err
+	}
+	var from item.Item
+	for {
+		members, err := s.byKey(ctx, "items", from, 1000)
+		if err != nil || len(members) == 0 {
+			if err == nil {
+				err = s.rdb.Set(ctx, s.p+"changed:built", "1", 0).Err()
+			}
+			return err
+		}
+		recs, err := s.records(ctx, members)
+		if err != nil {
+			return err
+		}
+		pipe := s.rdb.Pipeline()
+		hist := make([]*goredis.StringSliceCmd, len(members))
+		for i, m := range members {
+			hist[i] = pipe.HKeys(ctx, s.p+"h:"+m)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		var add []goredis.Z
+		for i, m := range members {
+			if d := num(recs[i][3]); d > 0 {
+				add = append(add, goredis.Z{Member: changedPrefix(d) + m})
+			}
+			for _, k := range hist[i].Val() {
+				if d, err := strconv.ParseInt(k, 10, 64); err == nil && d > 0 {
+					add = append(add, goredis.Z{Member: changedPrefix(d) + m})
+				}
+			}
+		}
+		if len(add) > 0 {
+			if err := s.rdb.ZAdd(ctx, s.p+"changed", add...).Err(); err != nil {
+				return err
+			}
+		}
+		if from, err = item.ParseKey([]byte(members[len(members)-1])); err != nil {
+			return err
+		}
+	}
 }
 
 // countsOn returns each item's counts at the end of day d: the record's own if its last change
@@ -205,47 +266,21 @@ func latestOnOrBefore(hist map[string]string, d int64) (item.Counts, bool) {
 	return c, best >= 0
 }
 
-// FirstDay returns the earliest UTC day with counts, from the day history and the items'
-// records; ok is false when nothing was ever counted.
+// FirstDay returns the earliest UTC day with counts: the first day any item changed; ok is
+// false when nothing was ever counted.
 func (s *Store) FirstDay(ctx context.Context) (time.Time, bool, error) {
-	var first int64
-	note := func(d int64) {
-		if d > 0 && (first == 0 || d < first) {
-			first = d
-		}
+	first, err := s.rdb.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.p + "changed", Start: "-", Stop: "+", ByLex: true, Count: 1}).Result()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find the first day in %s: %w", s.where, err)
 	}
-	var from item.Item
-	for {
-		members, err := s.byKey(ctx, "items", from, 1000)
-		if err != nil {
-			return time.Time{}, false, fmt.Errorf("find the first day in %s: %w", s.where, err)
-		}
-		if len(members) == 0 {
-			break
-		}
-		recs, err := s.records(ctx, members)
-		if err != nil {
-			return time.Time{}, false, fmt.Errorf("find the first day in %s: %w", s.where, err)
-		}
-		for i, m := range members {
-			note(num(recs[i][3]))
-			days, err := s.rdb.HKeys(ctx, s.p+"h:"+m).Result()
-			if err != nil {
-				return time.Time{}, false, fmt.Errorf("find the first day in %s: %w", s.where, err)
-			}
-			for _, k := range days {
-				n, _ := strconv.ParseInt(k, 10, 64)
-				note(n)
-			}
-		}
-		if from, err = item.ParseKey([]byte(members[len(members)-1])); err != nil {
-			return time.Time{}, false, err
-		}
-	}
-	if first == 0 {
+	if len(first) == 0 {
 		return time.Time{}, false, nil
 	}
-	return time.Unix(first*86400, 0).UTC(), true, nil
+	d, err := strconv.ParseInt(strings.SplitN(first[0], ":", 2)[0], 10, 64)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find the first day in %s: %q: %w", s.where, first[0], err)
+	}
+	return time.Unix(d*86400, 0).UTC(), true, nil
 }
 
 // Lock takes the lock of one scheduled run of a job (its name and the tick it was scheduled

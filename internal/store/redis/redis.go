@@ -107,6 +107,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		s.rdb.Close()
 		return nil, fmt.Errorf("write model %s: cannot connect: %w", where, err)
 	}
+	if err := s.buildChanged(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("write model %s: index the days items changed: %w", where, err)
+	}
 	return s, nil
 }
 
@@ -199,7 +203,7 @@ func (s *Store) Record(ctx context.Context, v item.View) error {
 // withBounds adds what the scripts' admit reads: the sites hash last among the keys, and the
 // site and both bounds last among the arguments.
 func (s *Store) withBounds(keys []string, args []any, site string) ([]string, []any) {
-	return append(keys, s.p+"sites"), append(args, site, s.maxSites, s.maxItems)
+	return append(keys, s.p+"changed", s.p+"sites"), append(args, site, s.maxSites, s.maxItems)
 }
 
 // refuse reports a refusal by admit's code, and logs its kind the first time.

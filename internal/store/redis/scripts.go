@@ -14,7 +14,9 @@ import (
 // the last change), v (version); P h:<item> hash of day → "u t l" at the end of that day;
 // P dirty and P items sorted sets of item keys (score 0, ordered by key); P v the version
 // counter; P lastday the latest day written, so a clock that steps back cannot reopen a day;
-// P sites hash of site → its items, for the bounds on sites and items per site.
+// P sites hash of site → its items, for the bounds on sites and items per site; P changed
+// sorted set of "<day, 8 digits>:<item>" (score 0), the items whose counts changed on each UTC
+// day, so a snapshot reads only those.
 //
 // The scripts are the .lua files in lua/, embedded: prelude.lua holds the functions the scripts
 // that change an item share (today, admit, touch), and each script's own file says its KEYS

@@ -21,27 +21,18 @@ import (
 // Sites returns every counted site, most viewed first.
 func (db *DB) Sites(ctx context.Context) ([]string, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: sites */
-		SELECT site FROM view_counts GROUP BY site ORDER BY SUM(total_views) DESC, site`)
+		SELECT site FROM site_totals GROUP BY site ORDER BY SUM(total_views) DESC, site`)
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("list sites: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanAll(rows, func(s *string) []any { return []any{s} })
 }
 
 // Site returns a site's cumulative counts by type, its item count and its likes, as of the
 // last flush.
 func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: current totals */
-		SELECT type, SUM(unique_views), SUM(total_views), SUM(likes), COUNT(*) FROM view_counts WHERE site = ? GROUP BY type`, site)
+		SELECT type, unique_views, total_views, likes, items FROM site_totals WHERE site = ?`, site)
 	if err != nil {
 		return report.Site{}, fmt.Errorf("current totals: %w", err)
 	}
@@ -55,6 +46,9 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 		if err := rows.Scan(&typ, &t.Unique, &t.Total, &likes, &n); err != nil {
 			return report.Site{}, fmt.Errorf("current totals: %w", err)
 		}
+		if n == 0 {
+			continue
+		}
 		out.ByType[typ] = t
 		out.ItemsByType[typ] = n
 		out.Likes += likes
@@ -62,12 +56,12 @@ func (db *DB) Site(ctx context.Context, site string) (report.Site, error) {
 	return out, rows.Err()
 }
 
-// SnapshotTotals returns a site's cumulative counts by type at the end of date; empty if no
-// snapshot of that day exists (before tally counted anything, for one).
+// SnapshotTotals returns a site's cumulative counts by type at the end of date: each type's
+// latest daily row on or before it; empty before tally counted anything.
 func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (report.TypeTotals, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: snapshot totals */
-		SELECT type, unique_views_snapshot, total_views_snapshot FROM view_totals_daily
-		WHERE site = ? AND date = ?`, site, session.FormatDay(date))
+		SELECT type, unique_views, total_views, MAX(day) FROM site_daily
+		WHERE site = ? AND day <= ? GROUP BY type`, site, session.DayNumber(date))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot totals: %w", err)
 	}
@@ -76,7 +70,8 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 	for rows.Next() {
 		var typ string
 		var t report.Totals
-		if err := rows.Scan(&typ, &t.Unique, &t.Total); err != nil {
+		var d int64
+		if err := rows.Scan(&typ, &t.Unique, &t.Total, &d); err != nil {
 			return nil, fmt.Errorf("snapshot totals: %w", err)
 		}
 		out[typ] = t
@@ -88,47 +83,49 @@ func (db *DB) SnapshotTotals(ctx context.Context, site string, date time.Time) (
 // Only types count when types is not nil.
 func (db *DB) SiteSeries(ctx context.Context, site string, types []string, first, last time.Time) ([]report.DayPoint, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: series */
-		SELECT date, SUM(unique_views_snapshot), SUM(total_views_snapshot) FROM view_totals_daily
-		WHERE site = ?1 AND date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
-		GROUP BY date`,
-		site, session.FormatDay(first), session.FormatDay(last), typeList(types))
+		SELECT type, day, unique_views, total_views FROM site_daily
+		WHERE site = ?1 AND day BETWEEN ?2 AND ?3 AND (?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
+		UNION ALL
+		SELECT type, MAX(day), unique_views, total_views FROM site_daily
+		WHERE site = ?1 AND day < ?2 AND (?4 IS NULL OR type IN (SELECT value FROM json_each(?4)))
+		GROUP BY type`,
+		site, session.DayNumber(first), session.DayNumber(last), typeList(types))
 	if err != nil {
 		return nil, fmt.Errorf("site series: %w", err)
 	}
-	return fillDays(rows, first, last)
+	return cumulate(rows, first, last)
 }
 
 // ItemSeries returns one item's cumulative counts at the end of each day from first to last.
 func (db *DB) ItemSeries(ctx context.Context, it item.Item, first, last time.Time) ([]report.DayPoint, error) {
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: item trend */
-		SELECT date, unique_views_snapshot, total_views_snapshot FROM view_counts_daily
-		WHERE site = ? AND type = ? AND slug = ? AND date BETWEEN ? AND ?`,
-		it.Site, it.Type, it.Slug, session.FormatDay(first), session.FormatDay(last))
+		WITH i AS (SELECT id FROM view_counts WHERE site = ?1 AND type = ?2 AND slug = ?3)
+		SELECT '', day, unique_views, total_views FROM item_daily
+		WHERE item_id = (SELECT id FROM i) AND day BETWEEN ?4 AND ?5
+		UNION ALL
+		SELECT '', MAX(day), unique_views, total_views FROM item_daily
+		WHERE item_id = (SELECT id FROM i) AND day < ?4
+		HAVING COUNT(*) > 0`,
+		it.Site, it.Type, it.Slug, session.DayNumber(first), session.DayNumber(last))
 	if err != nil {
 		return nil, fmt.Errorf("item series: %w", err)
 	}
-	return fillDays(rows, first, last)
+	return cumulate(rows, first, last)
 }
 
-// fillDays reads (date, unique, total) rows into one point per day, marking missing days.
-func fillDays(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) {
-	defer rows.Close()
-	byDate := map[string]report.Totals{}
-	for rows.Next() {
-		var d string
-		var t report.Totals
-		if err := rows.Scan(&d, &t.Unique, &t.Total); err != nil {
-			return nil, fmt.Errorf("series: %w", err)
-		}
-		byDate[d] = t
-	}
-	if err := rows.Err(); err != nil {
+// cumulate reads (key, day, unique, total) rows into one point per day from first to last.
+func cumulate(rows *sql.Rows, first, last time.Time) ([]report.DayPoint, error) {
+	got, err := scanAll(rows, func(r *report.DayRow) []any { return []any{&r.Key, &r.Day, &r.Totals.Unique, &r.Totals.Total} })
+	if err != nil {
 		return nil, fmt.Errorf("series: %w", err)
 	}
-	return report.FillDays(byDate, first, last), nil
+	return report.Cumulate(got, first, last), nil
 }
 
-// Items returns one page of a site's items and how many items match in all.
+// Items returns one page of a site's items and how many items match in all, counted up to
+// report.MaxItemCount+1 when a search narrows them. The page is read from the index of its
+// order, and each row's 7-day baseline from its own latest daily row, so a page costs the
+// same among ten items or a million.
 func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, int, error) {
 	order, ok := report.ItemOrder[q.Sort]
 	if !ok {
@@ -139,19 +136,24 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		AND (?6 IS NULL OR v.type IN (SELECT value FROM json_each(?6)))`
 	types := typeList(q.Types)
 	var n int
-	if err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
-		SELECT COUNT(*) FROM view_counts v WHERE `+filter, q.Site, like, nil, nil, nil, types).Scan(&n); err != nil {
+	if q.Search == "" {
+		site, err := db.Site(ctx, q.Site)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count items: %w", err)
+		}
+		n = site.Items(q.Types)
+	} else if err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
+		SELECT COUNT(*) FROM (SELECT 1 FROM view_counts v WHERE `+filter+` LIMIT ?4)`,
+		q.Site, like, nil, report.MaxItemCount+1, nil, types).Scan(&n); err != nil {
 		return nil, 0, fmt.Errorf("count items: %w", err)
 	}
-	// Sort and cut the page first, then look up the 7-day baseline of just those rows: joining
-	// every item to the daily table before sorting costs a hundred times more.
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
-		       MAX(0, v.total_views - COALESCE(d.total_views_snapshot, 0)), v.last_synced_at
-		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+`, v.type, v.slug LIMIT ?4 OFFSET ?5) v
-		LEFT JOIN view_counts_daily d
-		       ON d.site = v.site AND d.type = v.type AND d.slug = v.slug AND d.date = ?3
-		ORDER BY `+order+`, v.type, v.slug`, q.Site, like, session.FormatDay(q.RecentSince), q.Limit, q.Offset, types)
+		       MAX(0, v.total_views - COALESCE((SELECT d.total_views FROM item_daily d
+		                                        WHERE d.item_id = v.id AND d.day <= ?3 ORDER BY d.day DESC LIMIT 1), 0)),
+		       v.last_synced_at
+		FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5`,
+		q.Site, like, session.DayNumber(q.RecentSince), q.Limit, q.Offset, types)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 // the newer cumulative numbers of its day.
 func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		return inGroups(ctx, tx, len(rows), 8,
+		return upsertInGroups(ctx, tx, len(rows), 8,
 			`/* flush */ INSERT INTO dimension_daily (site, type, slug, date, dim, value, views, visitors)`,
 			`ON CONFLICT (site, dim, value, date, type, slug) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`,
 			func(dst []any, i int) []any {

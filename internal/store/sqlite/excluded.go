@@ -15,7 +15,7 @@ import (
 // adds, so writing the same totals twice leaves the same rows.
 func (db *DB) UpsertExcluded(ctx context.Context, rows []item.Excluded) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		return inGroups(ctx, tx, len(rows), 5,
+		return upsertInGroups(ctx, tx, len(rows), 5,
 			`/* flush */ INSERT INTO excluded_daily (site, date, kind, name, count)`,
 			`ON CONFLICT (site, date, kind, name) DO UPDATE SET count = excluded.count`,
 			func(dst []any, i int) []any {

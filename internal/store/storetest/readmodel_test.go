@@ -23,7 +23,7 @@ func counted(site, typ, slug string, unique, total, likes int64) item.Counted {
 	return item.Counted{Item: item.Item{Site: site, Type: typ, Slug: slug}, Counts: item.Counts{Unique: unique, Total: total, Likes: likes}}
 }
 
-// seedDays writes snapshots of days day0..day0+2 and summarises them; b has no row on day 1.
+// seedDays writes snapshots of days day0..day0+2; b did not change on day 1, so it has no row.
 func seedDays(t *testing.T, db storetest.ReadModel) {
 	t.Helper()
 	ctx := context.Background()
@@ -37,7 +37,7 @@ func seedDays(t *testing.T, db storetest.ReadModel) {
 		if err := db.UpsertDaily(ctx, d, rows); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SummarizeDay(ctx, d); err != nil {
+		if err := db.MarkSnapshot(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +90,8 @@ func testSeries(t *testing.T, db storetest.ReadModel) {
 	for _, p := range pts {
 		got = append(got, fmt.Sprintf("%s:%v:%d/%d", p.Date, p.Known, p.Totals.Unique, p.Totals.Total))
 	}
-	want := "2026-11-19:false:0/0 2026-11-20:true:7/8 2026-11-21:true:8/13 2026-11-22:true:12/21 2026-11-23:false:0/0"
+	// Each day sums every item's latest row on or before it: b's day 0 on day 1, day 2's on day 3.
+	want := "2026-11-19:false:0/0 2026-11-20:true:7/8 2026-11-21:true:9/14 2026-11-22:true:12/21 2026-11-23:true:12/21"
 	if strings.Join(got, " ") != want {
 		t.Errorf("SiteSeries = %s\nwant        %s", strings.Join(got, " "), want)
 	}
@@ -103,8 +104,8 @@ func testSeries(t *testing.T, db storetest.ReadModel) {
 	for _, p := range pts {
 		got = append(got, fmt.Sprintf("%d/%d", p.Totals.Unique, p.Totals.Total))
 	}
-	if strings.Join(got, " ") != "2/3 3/6 6/13" {
-		t.Errorf("SiteSeries of blog only = %v, want 2/3 3/6 6/13", got)
+	if strings.Join(got, " ") != "2/3 4/7 6/13" {
+		t.Errorf("SiteSeries of blog only = %v, want 2/3 4/7 6/13", got)
 	}
 	pts, err = db.ItemSeries(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "b"}, day0, day0.AddDate(0, 0, 2))
 	if err != nil {
@@ -114,11 +115,15 @@ func testSeries(t *testing.T, db storetest.ReadModel) {
 	for _, p := range pts {
 		got = append(got, fmt.Sprintf("%v:%d", p.Known, p.Totals.Total))
 	}
-	if strings.Join(got, " ") != "true:1 false:0 true:4" {
-		t.Errorf("ItemSeries of b = %v: the day without a row must be marked unknown", got)
+	if strings.Join(got, " ") != "true:1 true:1 true:4" {
+		t.Errorf("ItemSeries of b = %v: the day without a row holds the row before it", got)
+	}
+	pts, err = db.ItemSeries(ctx, item.Item{Site: "a.com", Type: "blog", Slug: "b"}, day0.AddDate(0, 0, -2), day0.AddDate(0, 0, -1))
+	if err != nil || len(pts) != 2 || pts[0].Known || pts[1].Known {
+		t.Errorf("ItemSeries before b's first row = %+v %v, want two unknown days", pts, err)
 	}
 	tt, err := db.SnapshotTotals(ctx, "a.com", day0.AddDate(0, 0, 1))
-	if err != nil || fmt.Sprint(tt) != fmt.Sprint(report.TypeTotals{"blog": {Unique: 3, Total: 6}, "page": {Unique: 5, Total: 7}}) {
+	if err != nil || fmt.Sprint(tt) != fmt.Sprint(report.TypeTotals{"blog": {Unique: 4, Total: 7}, "page": {Unique: 5, Total: 7}}) {
 		t.Errorf("SnapshotTotals = %v %v", tt, err)
 	}
 	last, ok, err := db.LastSnapshot(ctx)

@@ -94,11 +94,11 @@ func TestWriteModelMidnight(t *testing.T) {
 			t.Error("a reader who crossed midnight within the window counted as a new unique")
 		}
 		// The day history keeps yesterday exact.
-		got, err := w.CountsAsOf(context.Background(), before, item.Item{}, 10)
+		got, err := w.ChangedOn(context.Background(), before, item.Item{}, 10)
 		if err != nil || len(got) != 1 || got[0].Counts.Total != 1 {
 			t.Errorf("counts as of yesterday: %+v %v, want 1 view", got, err)
 		}
-		today, _ := w.CountsAsOf(context.Background(), clk.Now(), item.Item{}, 10)
+		today, _ := w.ChangedOn(context.Background(), clk.Now(), item.Item{}, 10)
 		if len(today) != 1 || today[0].Counts.Total != 2 {
 			t.Errorf("counts as of today: %+v, want 2 views", today)
 		}
@@ -115,8 +115,10 @@ func TestWriteModelDayHistory(t *testing.T) {
 		view(t, w, item.View{Item: other, Session: storetest.SID("a", clk.Now())}) // day 22: other 1
 		clk.Set(d1.AddDate(0, 0, 3))
 		view(t, w, item.View{Item: hello, Session: storetest.SID("b", clk.Now())}) // day 23: 3
-		for offset, want := range map[int]string{-1: "[]", 0: "[hello:1]", 1: "[hello:1]", 2: "[hello:2 other:1]", 3: "[hello:3 other:1]"} {
-			got, err := w.CountsAsOf(ctx, d1.AddDate(0, 0, offset), item.Item{}, 10)
+		// A day lists the items that changed on it, with their counts at its end; a day without
+		// changes lists none (its counts are those of the last day that had any).
+		for offset, want := range map[int]string{-1: "[]", 0: "[hello:1]", 1: "[]", 2: "[hello:2 other:1]", 3: "[hello:3]", 4: "[]"} {
+			got, err := w.ChangedOn(ctx, d1.AddDate(0, 0, offset), item.Item{}, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +131,7 @@ func TestWriteModelDayHistory(t *testing.T) {
 			}
 		}
 		// Paging by key: after hello comes other.
-		page, _ := w.CountsAsOf(ctx, clk.Now(), hello, 10)
+		page, _ := w.ChangedOn(ctx, d1.AddDate(0, 0, 2), hello, 10)
 		if len(page) != 1 || page[0].Item != other {
 			t.Errorf("after hello: %+v", page)
 		}

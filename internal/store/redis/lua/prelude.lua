@@ -1,7 +1,9 @@
 -- touch is the prelude of the scripts that change an item: it files the item's counts of an
 -- earlier day in its history, adds du, dt, dl (likes floored at zero), stamps the day and a new
--- version, and marks it dirty. KEYS[1..6] are the item, its history, dirty, items, the version
--- counter and lastday; it returns the day used.
+-- version, marks it dirty and, on its first change of a day, notes it among the day's changed
+-- items. KEYS[1..6] are the item, its history, dirty, items, the version counter and lastday;
+-- the key before the last is the changed set (the last is the sites hash); it returns the day
+-- used.
 
 local function today(day)
 	local last = tonumber(redis.call('GET', KEYS[6]) or '0')
@@ -31,6 +33,9 @@ local function touch(member, day, du, dt, dl)
 	local u, t, l, d = tonumber(r[1] or '0'), tonumber(r[2] or '0'), tonumber(r[3] or '0'), tonumber(r[4] or '0')
 	if d ~= 0 and d < day then
 		redis.call('HSET', KEYS[2], d, u .. ' ' .. t .. ' ' .. l)
+	end
+	if d < day then -- the item's first change of the day: a snapshot of the day reads it
+		redis.call('ZADD', KEYS[#KEYS - 1], 0, string.format('%08d', day) .. ':' .. member)
 	end
 	local v = redis.call('INCR', KEYS[5])
 	redis.call('HSET', KEYS[1], 'u', math.max(0, u + du), 't', math.max(0, t + dt), 'l', math.max(0, l + dl), 'd', day, 'v', v)

@@ -1,0 +1,98 @@
+-- History grows with traffic, not with items × days. Items get integer ids; an item's daily
+-- row exists only for a day on which its cumulative counts changed, and any day's value is the
+-- latest row on or before it. Per-site rollups of the current and the daily totals are kept by
+-- the flush and the snapshot in their own transactions, so no dashboard read scans items.
+-- Days are integers (days since 1970-01-01, UTC) in the new tables; view_counts_daily stays,
+-- as a view over the stored days, for scripts that query it.
+
+-- view_counts gains its id. Ids follow (site, type, slug) order here, and the order of first
+-- flush afterwards; they break ties in the dashboard's orders, so a page is read from an index.
+CREATE TABLE view_counts_new (
+    id             INTEGER PRIMARY KEY,
+    site           TEXT    NOT NULL,
+    type           TEXT    NOT NULL,
+    slug           TEXT    NOT NULL,
+    unique_views   INTEGER NOT NULL DEFAULT 0,
+    total_views    INTEGER NOT NULL DEFAULT 0,
+    src            TEXT,
+    data           TEXT,
+    last_synced_at TEXT    NOT NULL,
+    likes          INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (site, type, slug)
+);
+INSERT INTO view_counts_new (site, type, slug, unique_views, total_views, src, data, last_synced_at, likes)
+SELECT site, type, slug, unique_views, total_views, src, data, last_synced_at, likes
+FROM view_counts ORDER BY site, type, slug;
+-- An item snapshotted but never flushed keeps its history under counts from its last day.
+INSERT INTO view_counts_new (site, type, slug, unique_views, total_views, last_synced_at)
+SELECT site, type, slug, unique_views_snapshot, total_views_snapshot, '1970-01-01T00:00:00Z'
+FROM (SELECT site, type, slug, unique_views_snapshot, total_views_snapshot, MAX(date)
+      FROM view_counts_daily d
+      WHERE NOT EXISTS (SELECT 1 FROM view_counts v WHERE v.site = d.site AND v.type = d.type AND v.slug = d.slug)
+      GROUP BY site, type, slug)
+ORDER BY site, type, slug;
+
+-- An item's cumulative counts at the end of each UTC day on which they changed.
+CREATE TABLE item_daily (
+    item_id      INTEGER NOT NULL, -- view_counts.id
+    day          INTEGER NOT NULL, -- days since 1970-01-01, UTC
+    unique_views INTEGER NOT NULL,
+    total_views  INTEGER NOT NULL,
+    PRIMARY KEY (item_id, day)
+) WITHOUT ROWID;
+-- A dense row equal to the item's row before it adds nothing: "latest on or before" gives the
+-- same value for that day.
+INSERT INTO item_daily (item_id, day, unique_views, total_views)
+SELECT v.id, CAST(julianday(d.date) - 2440587.5 AS INTEGER), d.unique_views_snapshot, d.total_views_snapshot
+FROM (SELECT site, type, slug, date, unique_views_snapshot, total_views_snapshot,
+             LAG(unique_views_snapshot) OVER w AS pu, LAG(total_views_snapshot) OVER w AS pt
+      FROM view_counts_daily WINDOW w AS (PARTITION BY site, type, slug ORDER BY date)) d
+JOIN view_counts_new v ON v.site = d.site AND v.type = d.type AND v.slug = d.slug
+WHERE d.pu IS NULL OR d.pu <> d.unique_views_snapshot OR d.pt <> d.total_views_snapshot;
+
+-- Per site and type: the sums of every item's latest daily row, on each day any changed.
+CREATE TABLE site_daily (
+    site         TEXT    NOT NULL,
+    type         TEXT    NOT NULL,
+    day          INTEGER NOT NULL, -- days since 1970-01-01, UTC
+    unique_views INTEGER NOT NULL,
+    total_views  INTEGER NOT NULL,
+    PRIMARY KEY (site, type, day)
+) WITHOUT ROWID;
+INSERT INTO site_daily (site, type, day, unique_views, total_views)
+SELECT site, type, CAST(julianday(date) - 2440587.5 AS INTEGER), SUM(unique_views_snapshot), SUM(total_views_snapshot)
+FROM view_counts_daily GROUP BY site, type, date;
+
+-- The days a snapshot was written for, so "the last snapshot" needs no scan of rows.
+CREATE TABLE snapshot_days (day INTEGER PRIMARY KEY);
+INSERT INTO snapshot_days (day) SELECT DISTINCT day FROM site_daily;
+
+-- Per site and type: the sums of view_counts as of the last flush, and how many items.
+CREATE TABLE site_totals (
+    site         TEXT    NOT NULL,
+    type         TEXT    NOT NULL,
+    unique_views INTEGER NOT NULL DEFAULT 0,
+    total_views  INTEGER NOT NULL DEFAULT 0,
+    likes        INTEGER NOT NULL DEFAULT 0,
+    items        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, type)
+) WITHOUT ROWID;
+INSERT INTO site_totals (site, type, unique_views, total_views, likes, items)
+SELECT site, type, SUM(unique_views), SUM(total_views), SUM(likes), COUNT(*) FROM view_counts_new GROUP BY site, type;
+
+DROP TABLE view_totals_daily;
+DROP TABLE view_counts_daily;
+DROP TABLE view_counts;
+ALTER TABLE view_counts_new RENAME TO view_counts;
+
+-- One index per order of the item table and the top lists; each ends in the id (the rowid),
+-- which breaks ties, so a page is read from the index, never sorted.
+CREATE INDEX view_counts_site_total  ON view_counts (site, total_views DESC, unique_views DESC);
+CREATE INDEX view_counts_site_unique ON view_counts (site, unique_views DESC, total_views DESC);
+CREATE INDEX view_counts_site_synced ON view_counts (site, last_synced_at DESC, total_views DESC);
+CREATE INDEX view_counts_site_likes  ON view_counts (site, likes DESC, total_views DESC);
+
+CREATE VIEW view_counts_daily AS
+SELECT v.site, v.type, v.slug, date(d.day * 86400, 'unixepoch') AS date,
+       d.unique_views AS unique_views_snapshot, d.total_views AS total_views_snapshot
+FROM item_daily d JOIN view_counts v ON v.id = d.item_id;
