@@ -22,19 +22,22 @@ import (
 )
 
 type options struct {
-	conns     int
-	duration  time.Duration
-	rounds    int
-	items     int
-	tally     string
-	storeOnly bool
-	readStore string
-	redis     string // "": the embedded write model; always or everysec: Redis with that appendfsync
-	nodes     int
-	loadOnly  bool
-	smoke     bool
-	flushN    int
-	manyN     int
+	conns      int
+	duration   time.Duration
+	rounds     int
+	items      int
+	tally      string
+	storeOnly  bool
+	readStore  string
+	redis      string // "": the embedded write model; always or everysec: Redis with that appendfsync
+	nodes      int
+	loadOnly   bool
+	smoke      bool
+	flushN     int
+	manyN      int
+	readScale  bool
+	scaleItems int
+	scaleDays  int
 }
 
 func main() {
@@ -52,6 +55,9 @@ func main() {
 	flag.BoolVar(&o.storeOnly, "store-only", false, "only the store figures, not the HTTP load")
 	flag.IntVar(&o.flushN, "flush-items", 100_000, "dirty items in the big flush and the snapshot")
 	flag.IntVar(&o.manyN, "many-items", 1_000_000, "items in the store for the few-among-many flush")
+	flag.BoolVar(&o.readScale, "read-scale", false, "only the read model at scale: 10,000 and -scale-items items × -scale-days days, 1% viewed a day, then each dashboard call's median")
+	flag.IntVar(&o.scaleItems, "scale-items", 1_000_000, "items of the larger -read-scale build")
+	flag.IntVar(&o.scaleDays, "scale-days", 365, "days of history of the -read-scale builds")
 	flag.BoolVar(&o.smoke, "smoke", false, "a short run: 1 s rounds, 2 rounds, small stores")
 	flag.StringVar(&o.redis, "redis", "", "load against the write model on a private Redis with this appendfsync: always or everysec (empty: bbolt)")
 	flag.IntVar(&o.nodes, "nodes", 1, "tally processes sharing the private Redis (with -redis)")
@@ -67,6 +73,7 @@ func main() {
 	}
 	if o.smoke {
 		o.duration, o.rounds, o.flushN, o.manyN = time.Second, 2, 5_000, 20_000
+		o.scaleItems, o.scaleDays = 20_000, 20
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +84,9 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	if o.readScale {
+		return readScale(ctx, o)
+	}
 	fmt.Printf("tally-bench: %d clients, %d items, %d rounds of %s each\n\n", o.conns, o.items, o.rounds, o.duration)
 	if !o.storeOnly {
 		if err := loadBench(ctx, o); err != nil {

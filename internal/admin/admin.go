@@ -55,6 +55,19 @@ type Auth struct {
 	throttle *throttle
 	slots    chan struct{}
 	noted    atomic.Bool // the owner's first login was noted
+	// remembered is the last verified password, as a keyed hash of it and of the stored hash
+	// it matched, with when it stops counting: a script's next calls skip bcrypt, and a new
+	// password (set on any node: the stored hash changes) leaves it unmatched.
+	remembered atomic.Pointer[verified]
+	key        [32]byte // the key of those hashes, random per process
+}
+
+// rememberFor is how long a verified password skips bcrypt.
+const rememberFor = 5 * time.Minute
+
+type verified struct {
+	mac   [32]byte
+	until time.Time
 }
 
 // New returns an Auth.
@@ -62,12 +75,44 @@ func New(cfg Config) *Auth {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Auth{cfg: cfg, throttle: newThrottle(cfg.Now), slots: make(chan struct{}, bcryptParallel)}
+	a := &Auth{cfg: cfg, throttle: newThrottle(cfg.Now), slots: make(chan struct{}, bcryptParallel)}
+	rand.Read(a.key[:])
+	return a
+}
+
+// mac is the keyed hash that remembers password as verified against the stored hash.
+func (a *Auth) mac(hash []byte, password string) [32]byte {
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(hash)
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var out [32]byte
+	m.Sum(out[:0])
+	return out
+}
+
+// recall reports whether password was verified against hash within rememberFor.
+func (a *Auth) recall(hash []byte, password string) bool {
+	v := a.remembered.Load()
+	if v == nil || !a.cfg.Now().Before(v.until) {
+		return false
+	}
+	mac := a.mac(hash, password)
+	return hmac.Equal(mac[:], v.mac[:])
 }
 
 // Check reports whether password is the admin password, counting the attempt against the
 // request's client first. A throttled client gets a TooManyRequests error with how long to wait.
 func (a *Auth) Check(r *http.Request, password string) (bool, error) {
+	// A password verified a moment ago costs a read of the stored hash, not a bcrypt: scripts
+	// call the API many times a minute.
+	hash, err := a.cfg.Passwords.PasswordHash(r.Context())
+	if err != nil && !errors.Is(err, ErrNoPassword) {
+		return false, err
+	}
+	if hash != nil && a.recall(hash, password) {
+		return true, nil
+	}
 	at, wait := a.throttle.admit(a.cfg.IPs.IP(r))
 	if wait > 0 {
 		return false, jsonhttp.Throttled("too many password attempts; try again later", wait)
@@ -83,9 +128,12 @@ func (a *Auth) Check(r *http.Request, password string) (bool, error) {
 			return false, r.Context().Err()
 		}
 	}
-	right, err := CheckPassword(r.Context(), a.cfg.Passwords, password)
+	right, err = CheckPassword(r.Context(), a.cfg.Passwords, password)
 	if err != nil && !errors.Is(err, ErrNoPassword) {
 		return false, err
+	}
+	if right && hash != nil {
+		a.remembered.Store(&verified{mac: a.mac(hash, password), until: a.cfg.Now().Add(rememberFor)})
 	}
 	if right && !a.noted.Swap(true) {
 		if err := a.cfg.Passwords.NoteLogin(r.Context()); err != nil {

@@ -120,3 +120,38 @@ func TestOwnerNotStarvedByGuesses(t *testing.T) {
 		t.Errorf("the owner waited %v behind a flood; one check takes %v", took, one)
 	}
 }
+
+// TestVerifiedPasswordIsRemembered: once the password has been verified, a script's next calls
+// skip bcrypt and the throttle for a few minutes (so a flood of guesses from its own address
+// cannot lock it out), a wrong password never matches, and a new password — set anywhere the
+// stored hash lives — ends the remembering at once.
+func TestVerifiedPasswordIsRemembered(t *testing.T) {
+	a, clk := newTestAuth(t)
+	const script = "198.51.100.20"
+	if ok, err := a.Check(from(script), ownerPassword); !ok || err != nil {
+		t.Fatalf("first check: %v %v", ok, err)
+	}
+	guess(t, a, 2*maxAttempts, script) // the address is now throttled for guesses
+	if ok, err := a.Check(from(script), "wrong-guess"); ok || err == nil {
+		t.Errorf("a wrong password while throttled: %v %v, want 429", ok, err)
+	}
+	if ok, err := a.Check(from(script), ownerPassword); !ok || err != nil {
+		t.Errorf("the remembered password while guesses are throttled: %v %v, want accepted without bcrypt", ok, err)
+	}
+
+	if err := SetPassword(context.Background(), a.cfg.Passwords, "a-new-password-2"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(attemptWindow) // let the guesses' window pass, so only the hash decides
+	if ok, err := a.Check(from(script), ownerPassword); ok || err != nil {
+		t.Errorf("the old password after a change: %v %v, want refused", ok, err)
+	}
+	if ok, err := a.Check(from(script), "a-new-password-2"); !ok || err != nil {
+		t.Errorf("the new password: %v %v", ok, err)
+	}
+	clk.Add(rememberFor)
+	guess(t, a, 2*maxAttempts, script)
+	if ok, err := a.Check(from(script), "a-new-password-2"); ok || err == nil {
+		t.Errorf("after %v, the password is checked again (and throttled): %v %v, want 429", rememberFor, ok, err)
+	}
+}
