@@ -89,9 +89,28 @@ type itemPage struct {
 	Total    int // matching items in all
 	Page     int
 	PageSize int
+	Searched bool // a search narrowed the items: the read model counts them up to a bound
 }
 
+// Capped reports whether more items match than the read model counts (report.MaxItemCount):
+// a search among a million pages costs its page, not a count of them all.
+func (p itemPage) Capped() bool { return p.Searched && p.Total > report.MaxItemCount }
+
+// Count is how many items match, as the table's heading says it: "10,000+" past the bound.
+func (p itemPage) Count() string {
+	if p.Capped() {
+		return formatNumber(report.MaxItemCount) + "+"
+	}
+	return formatNumber(int64(p.Total))
+}
+
+// Pages is how many pages the matching items fill; past the bound, as many as are counted.
 func (p itemPage) Pages() int { return max(1, (p.Total+p.PageSize-1)/p.PageSize) }
+
+// HasNext reports whether a page follows: past the bound, whenever this one is full.
+func (p itemPage) HasNext() bool {
+	return p.Page < p.Pages() || p.Capped() && len(p.Items) == p.PageSize
+}
 
 // itemJSON is one row of GET /ops/api/items.
 type itemJSON struct {
@@ -108,12 +127,13 @@ type itemJSON struct {
 type itemsResponse struct {
 	Items    []itemJSON `json:"items"`
 	Total    int        `json:"total"`
+	Capped   bool       `json:"capped,omitempty"` // more match than total (report.MaxItemCount+1)
 	Page     int        `json:"page"`
 	PageSize int        `json:"page_size"`
 }
 
 func (p itemPage) response() itemsResponse {
-	out := itemsResponse{Items: make([]itemJSON, len(p.Items)), Total: p.Total, Page: p.Page, PageSize: p.PageSize}
+	out := itemsResponse{Items: make([]itemJSON, len(p.Items)), Total: p.Total, Capped: p.Capped(), Page: p.Page, PageSize: p.PageSize}
 	for i, it := range p.Items {
 		out.Items[i] = itemJSON{Site: it.Site, Type: it.Type, Slug: it.Slug, Unique: it.Unique, Total: it.Total,
 			Likes: it.Likes, Recent: it.Recent, LastSyncedAt: it.LastSyncedAt.UTC()}
@@ -129,7 +149,7 @@ func (h *Handler) items(r *http.Request, site string, v viewQuery) (itemPage, er
 	if err != nil {
 		return itemPage{}, err
 	}
-	return itemPage{Items: rows, Total: n, Page: v.Page, PageSize: itemsPerPage}, nil
+	return itemPage{Items: rows, Total: n, Page: v.Page, PageSize: itemsPerPage, Searched: v.Q != ""}, nil
 }
 
 // Link is the dashboard's address with the query's site, period and filter, changed by kv

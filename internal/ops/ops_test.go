@@ -22,6 +22,7 @@ import (
 	"github.com/tallyhq/tally/internal/clientip"
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
+	"github.com/tallyhq/tally/internal/report"
 	"github.com/tallyhq/tally/internal/session"
 	"github.com/tallyhq/tally/internal/store/bolt"
 	"github.com/tallyhq/tally/internal/store/sqlite"
@@ -562,6 +563,36 @@ func TestItemsPaginate(t *testing.T) {
 			t.Errorf("page 3: total %d, %d items from %q, page %d of size %d", p3.Total, len(p3.Items), p3.Items[0].Slug, p3.Page, p3.PageSize)
 		}
 	})
+}
+
+// TestItemsCountIsBounded: past report.MaxItemCount matching items the table says "10,000+",
+// pages on while pages are full, and the API says the total is capped.
+func TestItemsCountIsBounded(t *testing.T) {
+	to := newTestOps(t)
+	rows := make([]item.Counted, report.MaxItemCount+60)
+	for i := range rows {
+		rows[i] = item.Counted{Item: item.Item{Site: "example.com", Type: "blog", Slug: fmt.Sprintf("post-%05d", i)}, Counts: item.Counts{Unique: 1, Total: int64(i)}}
+	}
+	if err := to.db.UpsertCounts(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+	var all, found itemsResponse
+	apiJSON(t, to, "/ops/api/items", &all)
+	apiJSON(t, to, "/ops/api/items?q=post&page=202", &found)
+	if all.Total != len(rows) || all.Capped {
+		t.Errorf("without a search: total %d capped %v, want the exact %d", all.Total, all.Capped, len(rows))
+	}
+	if found.Total != report.MaxItemCount+1 || !found.Capped || len(found.Items) != 10 || found.Items[0].Slug != "post-00009" {
+		t.Errorf("a search past the bound, page 202: total %d capped %v, %d items", found.Total, found.Capped, len(found.Items))
+	}
+	c := client()
+	to.login(t, c, "198.51.100.9", password)
+	_, page := get(t, c, to.url+"/ops/views?q=post&page=3", false)
+	for _, want := range []string{`id="items-count">10,000&#43;<`, `<span>Page 3</span>`, `id="next-page"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the dashboard's items past the bound lack %s", want)
+		}
+	}
 }
 
 func TestPagesEscapeSlugs(t *testing.T) {

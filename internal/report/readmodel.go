@@ -37,8 +37,9 @@ var ItemOrder = map[string]string{
 	"recent": "v.last_synced_at DESC, v.total_views DESC, v.id",
 }
 
-// MaxItemCount bounds how far the item table counts the items that match a search: past it,
-// the dashboard says "10,000+", so a search costs what its page costs, not the site's size.
+// MaxItemCount bounds how far the item table counts the items that match a search (Items then
+// answers at most MaxItemCount+1; without a search the count is exact, from the rollup): past
+// it, the dashboard says "10,000+", so a search costs what its page costs, not the site's size.
 const MaxItemCount = 10_000
 
 // SiteType names a site's items of one type: the key of the per-site rollups.

@@ -83,3 +83,26 @@ CREATE VIEW view_counts_daily AS
 SELECT v.site, v.type, v.slug, DATE '1970-01-01' + d.day AS date,
        d.unique_views AS unique_views_snapshot, d.total_views AS total_views_snapshot
 FROM item_daily d JOIN view_counts v ON v.id = d.item_id;
+
+-- Search of the item table by trigrams where the server has pg_trgm (contrib), so a search
+-- reads the items it finds; without it, a search reads the site's items in order, and counts
+-- at most 10,001 of them. The extension goes to public when it can, where every schema finds it.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+EXCEPTION WHEN OTHERS THEN
+    BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE NOTICE 'pg_trgm is not available (%): the item search reads items in order', SQLERRM;
+    END;
+END $$;
+DO $$
+DECLARE
+    s text;
+BEGIN
+    SELECT n.nspname INTO s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+    IF s IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX view_counts_search ON view_counts USING gin ((lower(type || %L || slug)) %I.gin_trgm_ops)', ' ', s);
+    END IF;
+END $$;

@@ -92,6 +92,14 @@ CREATE INDEX view_counts_site_unique ON view_counts (site, unique_views DESC, to
 CREATE INDEX view_counts_site_synced ON view_counts (site, last_synced_at DESC, total_views DESC);
 CREATE INDEX view_counts_site_likes  ON view_counts (site, likes DESC, total_views DESC);
 
+-- Search of the item table: the trigrams of each item's type and slug, so a search reads the
+-- items it finds rather than every item of the site. The flush adds each new item.
+CREATE VIRTUAL TABLE view_counts_search USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+INSERT INTO view_counts_search (rowid, text) SELECT id, type || ' ' || slug FROM view_counts;
+CREATE TRIGGER view_counts_search_add AFTER INSERT ON view_counts BEGIN
+    INSERT INTO view_counts_search (rowid, text) VALUES (new.id, new.type || ' ' || new.slug);
+END;
+
 CREATE VIEW view_counts_daily AS
 SELECT v.site, v.type, v.slug, date(d.day * 86400, 'unixepoch') AS date,
        d.unique_views AS unique_views_snapshot, d.total_views AS total_views_snapshot

@@ -139,7 +139,10 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
 	filter := `v.site = $1 AND $2 = '%%'`
 	if q.Search != "" {
-		filter = `v.site = $1 AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
+		// The first test is the one the trigram index (pg_trgm, where the server has it)
+		// answers; the second is the search itself.
+		filter = `v.site = $1 AND lower(v.type || ' ' || v.slug) LIKE $2 ESCAPE '\'
+			AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
 	}
 	// Without a type filter the query has none either, for the same reason.
 	typeFilter := func(int) string { return "" }

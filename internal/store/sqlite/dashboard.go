@@ -135,17 +135,13 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')
 		AND (?6 IS NULL OR v.type IN (SELECT value FROM json_each(?6)))`
 	types := typeList(q.Types)
-	var n int
-	if q.Search == "" {
-		site, err := db.Site(ctx, q.Site)
-		if err != nil {
-			return nil, 0, fmt.Errorf("count items: %w", err)
-		}
-		n = site.Items(q.Types)
-	} else if err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
-		SELECT COUNT(*) FROM (SELECT 1 FROM view_counts v WHERE `+filter+` LIMIT ?4)`,
-		q.Site, like, nil, report.MaxItemCount+1, nil, types).Scan(&n); err != nil {
+	n, found, err := db.countItems(ctx, q, filter, like, types)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count items: %w", err)
+	}
+	if found != nil {
+		// Few items have the search's trigrams: read those, then sort them.
+		filter += ` AND v.id IN (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ?7)`
 	}
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
@@ -153,7 +149,7 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		                                        WHERE d.item_id = v.id AND d.day <= ?3 ORDER BY d.day DESC LIMIT 1), 0)),
 		       v.last_synced_at
 		FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5`,
-		q.Site, like, session.DayNumber(q.RecentSince), q.Limit, q.Offset, types)
+		q.Site, like, session.DayNumber(q.RecentSince), q.Limit, q.Offset, types, found)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}
@@ -171,6 +167,36 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		out = append(out, r)
 	}
 	return out, n, rows.Err()
+}
+
+// countItems counts the items q matches: from site_totals without a search; with one, through
+// the trigram index when few items have the search's trigrams (found is then the MATCH that
+// names them), else by reading the matching items in order, at most report.MaxItemCount+1.
+func (db *DB) countItems(ctx context.Context, q report.ItemQuery, filter, like string, types any) (n int, found any, err error) {
+	if q.Search == "" {
+		site, err := db.Site(ctx, q.Site)
+		return site.Items(q.Types), nil, err
+	}
+	if len(q.Search) >= 3 { // a trigram needs three characters
+		match := `"` + strings.ReplaceAll(q.Search, `"`, `""`) + `"`
+		var candidates int
+		if err := db.read.QueryRowContext(ctx, `/* dashboard: item search */
+			SELECT COUNT(*) FROM (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ? LIMIT ?)`,
+			match, report.MaxItemCount+1).Scan(&candidates); err != nil {
+			return 0, nil, err
+		}
+		if candidates <= report.MaxItemCount {
+			err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
+				SELECT COUNT(*) FROM view_counts v WHERE `+filter+`
+				AND v.id IN (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ?7)`,
+				q.Site, like, nil, nil, nil, types, match).Scan(&n)
+			return n, match, err
+		}
+	}
+	err = db.read.QueryRowContext(ctx, `/* dashboard: item count */
+		SELECT COUNT(*) FROM (SELECT 1 FROM view_counts v WHERE `+filter+` LIMIT ?4)`,
+		q.Site, like, nil, report.MaxItemCount+1, nil, types).Scan(&n)
+	return n, nil, err
 }
 
 // typeList is types as a JSON array for json_each, or nil (SQL NULL: any type) for nil.

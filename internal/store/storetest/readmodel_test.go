@@ -199,6 +199,53 @@ func testItemsQuery(t *testing.T, db storetest.ReadModel, clk *clock.Fake) {
 	}
 }
 
+// TestItemsAtScale: the item table's count stops past report.MaxItemCount, so a page costs
+// what the page costs; a search finds rare and common items alike, counts rare ones exactly,
+// and the site's totals and the rollup count every item.
+func TestItemsAtScale(t *testing.T) {
+	storetest.ReadModels(t, nil, func(t *testing.T, db storetest.ReadModel) {
+		ctx := context.Background()
+		n := report.MaxItemCount + 50
+		rows := make([]item.Counted, n)
+		for i := range rows {
+			rows[i] = counted("big.com", "blog", fmt.Sprintf("post-%05d", i), int64(i%7), int64(i%7+i%3), 0)
+		}
+		if err := db.UpsertCounts(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			search string
+			first  string
+			total  int
+		}{
+			// Most views first: 8 (6 + 2) first at post-00020; the count from the rollup, exact.
+			{"", "post-00020", n},
+			{"post", "post-00020", report.MaxItemCount + 1}, // past the bound: "10,000+"
+			{"POST-0100", "post-01007", 10},                 // rare: through the trigram index, exact
+			{"-1004", "post-10043", 10},                     // post-1004x, not post-01004
+			{"49", "post-01049", 300},                       // too short for trigrams: read in order
+			{"blog post-0000", "", 0},                       // type and slug are not one text
+		}
+		for _, tt := range tests {
+			page, total, err := db.Items(ctx, report.ItemQuery{Site: "big.com", Sort: "total", Search: tt.search, Limit: 3, RecentSince: day0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := ""
+			if len(page) > 0 {
+				first = page[0].Slug
+			}
+			if first != tt.first || total != tt.total {
+				t.Errorf("search %q: first %q of %d, want %q of %d", tt.search, first, total, tt.first, tt.total)
+			}
+		}
+		s, err := db.Site(ctx, "big.com")
+		if err != nil || s.Items(nil) != n {
+			t.Errorf("Site(big.com) = %d items %v, want %d", s.Items(nil), err, n)
+		}
+	})
+}
+
 func TestLastFlush(t *testing.T) {
 	at := time.Date(2026, 11, 24, 12, 15, 0, 0, time.UTC)
 	storetest.ReadModels(t, func() time.Time { return at }, func(t *testing.T, db storetest.ReadModel) {
