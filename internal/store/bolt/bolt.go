@@ -342,6 +342,23 @@ func decodeCounts(b []byte) item.Counts {
 	}
 }
 
+// deleteFront deletes the bucket's keys from the first on while before holds. It reads the
+// keys first, then deletes them: a cursor's First after each Delete walks the emptied pages
+// again, which makes pruning a busy day's million keys quadratic.
+func deleteFront(b *bbolt.Bucket, before func(k []byte) bool) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && before(k); k, _ = c.Next() {
+		keys = append(keys, k) // valid until the transaction ends
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // historyKey is the item key, a 0 byte, and the day as 4 big-endian bytes. Slugs never contain
 // a 0 byte, so an item's history keys are exactly those with its key + 0 as prefix and 5 more
 // bytes, in day order.

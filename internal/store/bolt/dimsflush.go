@@ -128,11 +128,8 @@ func (s *Store) PruneDims(ctx context.Context) error {
 		if k, _ := dirty.First(); k != nil && binary.BigEndian.Uint32(k) < end {
 			end = binary.BigEndian.Uint32(k) // a failed flush left that day; keep it
 		}
-		c := tx.Bucket(bucketDims).Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < end; k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				return err
-			}
+		if err := deleteFront(tx.Bucket(bucketDims), func(k []byte) bool { return binary.BigEndian.Uint32(k) < end }); err != nil {
+			return err
 		}
 		return ctx.Err()
 	})

@@ -96,13 +96,7 @@ func (s *Store) PruneExcluded(ctx context.Context, day string) error {
 		if b == nil {
 			return nil
 		}
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k, []byte(day)) < 0; k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteFront(b, func(k []byte) bool { return bytes.Compare(k, []byte(day)) < 0 })
 	})
 	if err != nil {
 		return fmt.Errorf("prune exclusions: %w", err)

@@ -494,11 +494,8 @@ func (s *Store) sweep() {
 func (s *Store) sweepLikes(today uint32) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketLikes, bucketBudget, bucketVisitors} {
-			c := tx.Bucket(name).Cursor()
-			for k, _ := c.First(); k != nil && binary.BigEndian.Uint32(k) < today; k, _ = c.First() {
-				if err := c.Delete(); err != nil {
-					return err
-				}
+			if err := deleteFront(tx.Bucket(name), func(k []byte) bool { return binary.BigEndian.Uint32(k) < today }); err != nil {
+				return err
 			}
 		}
 		return nil
