@@ -1,8 +1,13 @@
 package migrations
 
 import (
+	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/tallyhq/tally/internal/item"
 )
 
 func TestLoadMigrationsRejectsBadNames(t *testing.T) {
@@ -33,5 +38,21 @@ func TestDialectsAgree(t *testing.T) {
 	}
 	if len(sq) == 0 || len(pg) == 0 || sq[len(sq)-1].Version != pg[len(pg)-1].Version {
 		t.Errorf("SQLite ends at %v, PostgreSQL at %v: add the missing migration to the other dialect", sq[len(sq)-1], pg[len(pg)-1])
+	}
+}
+
+// TestDimensionNumbers: migration 0008 turns dimension names into the numbers internal/item
+// gives them; the two must agree, or a migrated breakdown would read another dimension.
+func TestDimensionNumbers(t *testing.T) {
+	for _, dialect := range []fs.FS{SQLite, Postgres} {
+		b, err := fs.ReadFile(dialect, "0008_sparse_history.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := item.DimTotal; d < item.NumDims; d++ {
+			if want := fmt.Sprintf("WHEN '%s' THEN %d", d, d); !strings.Contains(string(b), want) {
+				t.Errorf("0008 lacks %q", want)
+			}
+		}
 	}
 }

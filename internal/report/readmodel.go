@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tallyhq/tally/internal/item"
 	"github.com/tallyhq/tally/internal/session"
 )
 
@@ -139,4 +140,43 @@ func Cumulate(rows []DayRow, first, last time.Time) []DayPoint {
 		out = append(out, DayPoint{Date: session.FormatDay(d), Totals: sum, Known: len(cur) > 0})
 	}
 	return out
+}
+
+// DimNumber is the number dimension_daily and dim_values keep for the dimension named name
+// ("" for the owner's own views and visitors; an unknown name gets a number no row has).
+func DimNumber(name string) int {
+	if name == "" {
+		return int(item.DimTotal)
+	}
+	if d, ok := item.ParseDim(name); ok {
+		return int(d)
+	}
+	return int(item.NumDims)
+}
+
+// DayOf is the day number of a YYYY-MM-DD day (0 for anything else: the write model gives
+// only valid days).
+func DayOf(day string) int64 {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return 0
+	}
+	return session.DayNumber(t)
+}
+
+// DimOwners are the distinct sites of rows, and the distinct items that own rows, as items
+// with no counts (for the read models to give them ids).
+func DimOwners(rows []item.DimCount) (sites []string, items []item.Counted) {
+	seenSite, seenItem := map[string]bool{}, map[item.Item]bool{}
+	for _, r := range rows {
+		if !seenSite[r.Owner.Site] {
+			seenSite[r.Owner.Site] = true
+			sites = append(sites, r.Owner.Site)
+		}
+		if r.Owner.Type != "" && !seenItem[r.Owner] {
+			seenItem[r.Owner] = true
+			items = append(items, item.Counted{Item: r.Owner})
+		}
+	}
+	return sites, items
 }

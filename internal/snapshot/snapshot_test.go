@@ -212,7 +212,7 @@ func TestRetention(t *testing.T) {
 	defer db.Close()
 	var first string
 	var n int
-	if err := db.QueryRow(`SELECT MIN(date), COUNT(*) FROM dimension_daily`).Scan(&first, &n); err != nil {
+	if err := db.QueryRow(`SELECT date(MIN(day) * 86400, 'unixepoch'), COUNT(*) FROM dimension_daily`).Scan(&first, &n); err != nil {
 		t.Fatal(err)
 	}
 	if first != "2026-11-22" || n != 2 {

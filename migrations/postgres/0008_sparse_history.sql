@@ -53,6 +53,48 @@ FROM view_counts_daily GROUP BY site, type, date;
 CREATE TABLE snapshot_days (day INTEGER PRIMARY KEY);
 INSERT INTO snapshot_days (day) SELECT DISTINCT day FROM site_daily;
 
+-- Dimension rows refer to their owner and their value by integer ids, as on SQLite (see there
+-- for the numbers of the dimensions).
+CREATE TABLE sites (id BIGSERIAL PRIMARY KEY, site TEXT COLLATE "C" NOT NULL UNIQUE);
+INSERT INTO sites (site) SELECT DISTINCT site FROM dimension_daily ORDER BY site;
+CREATE TABLE dim_values (
+    id    BIGSERIAL PRIMARY KEY,
+    site  TEXT COLLATE "C" NOT NULL,
+    dim   SMALLINT NOT NULL,
+    value TEXT COLLATE "C" NOT NULL,
+    UNIQUE (site, dim, value)
+);
+INSERT INTO dim_values (site, dim, value)
+SELECT DISTINCT site, CASE dim WHEN '' THEN 0 WHEN 'referrer' THEN 1 WHEN 'utm_source' THEN 2 WHEN 'utm_medium' THEN 3
+    WHEN 'utm_campaign' THEN 4 WHEN 'browser' THEN 5 WHEN 'browser_version' THEN 6 WHEN 'os' THEN 7
+    WHEN 'device' THEN 8 WHEN 'country' THEN 9 END, value
+FROM dimension_daily ORDER BY 1, 2, 3;
+INSERT INTO view_counts (site, type, slug, last_synced_at)
+SELECT DISTINCT site, type, slug, TIMESTAMPTZ 'epoch' FROM dimension_daily d
+WHERE type <> '' AND NOT EXISTS (SELECT 1 FROM view_counts v WHERE v.site = d.site AND v.type = d.type AND v.slug = d.slug)
+ORDER BY site, type, slug;
+CREATE TABLE dimension_daily_new (
+    owner    BIGINT   NOT NULL,
+    dim      SMALLINT NOT NULL,
+    day      INTEGER  NOT NULL,
+    value_id BIGINT   NOT NULL,
+    views    BIGINT   NOT NULL DEFAULT 0,
+    visitors BIGINT   NOT NULL DEFAULT 0,
+    PRIMARY KEY (owner, dim, day, value_id)
+);
+INSERT INTO dimension_daily_new (owner, dim, day, value_id, views, visitors)
+SELECT CASE WHEN d.type = '' THEN -s.id ELSE v.id END, dv.dim, d.date - DATE '1970-01-01', dv.id, d.views, d.visitors
+FROM dimension_daily d
+JOIN sites s ON s.site = d.site
+LEFT JOIN view_counts v ON d.type <> '' AND v.site = d.site AND v.type = d.type AND v.slug = d.slug
+JOIN dim_values dv ON dv.site = d.site AND dv.value = d.value AND dv.dim = CASE d.dim WHEN '' THEN 0 WHEN 'referrer' THEN 1 WHEN 'utm_source' THEN 2 WHEN 'utm_medium' THEN 3
+    WHEN 'utm_campaign' THEN 4 WHEN 'browser' THEN 5 WHEN 'browser_version' THEN 6 WHEN 'os' THEN 7
+    WHEN 'device' THEN 8 WHEN 'country' THEN 9 END;
+DROP TABLE dimension_daily;
+ALTER TABLE dimension_daily_new RENAME TO dimension_daily;
+ALTER INDEX dimension_daily_new_pkey RENAME TO dimension_daily_pkey;
+CREATE INDEX dimension_daily_value ON dimension_daily (value_id, day, owner);
+
 -- Per site and type: the sums of view_counts as of the last flush, and how many items.
 CREATE TABLE site_totals (
     site         TEXT COLLATE "C" NOT NULL,

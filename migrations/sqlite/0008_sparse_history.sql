@@ -50,6 +50,54 @@ FROM (SELECT site, type, slug, date, unique_views_snapshot, total_views_snapshot
 JOIN view_counts_new v ON v.site = d.site AND v.type = d.type AND v.slug = d.slug
 WHERE d.pu IS NULL OR d.pu <> d.unique_views_snapshot OR d.pt <> d.total_views_snapshot;
 
+-- Dimension rows refer to their owner and their value by integer ids. An owner is an item
+-- (its view_counts id) or a whole site (minus its id in sites); a value is one value of one
+-- dimension of a site, dim being the dimension's number (0 the owner's own views and visitors,
+-- then referrer, utm_source, utm_medium, utm_campaign, browser, browser_version, os, device,
+-- country: internal/item's order, which a test holds to this file).
+CREATE TABLE sites (id INTEGER PRIMARY KEY, site TEXT NOT NULL UNIQUE);
+INSERT INTO sites (site) SELECT DISTINCT site FROM dimension_daily ORDER BY site;
+CREATE TABLE dim_values (
+    id    INTEGER PRIMARY KEY,
+    site  TEXT    NOT NULL,
+    dim   INTEGER NOT NULL,
+    value TEXT    NOT NULL,
+    UNIQUE (site, dim, value)
+);
+INSERT INTO dim_values (site, dim, value)
+SELECT DISTINCT site, CASE dim WHEN '' THEN 0 WHEN 'referrer' THEN 1 WHEN 'utm_source' THEN 2 WHEN 'utm_medium' THEN 3
+    WHEN 'utm_campaign' THEN 4 WHEN 'browser' THEN 5 WHEN 'browser_version' THEN 6 WHEN 'os' THEN 7
+    WHEN 'device' THEN 8 WHEN 'country' THEN 9 END, value
+FROM dimension_daily ORDER BY 1, 2, 3;
+-- An item with sources but never flushed gets its id (and its counts from the next flush).
+INSERT INTO view_counts_new (site, type, slug, last_synced_at)
+SELECT DISTINCT site, type, slug, '1970-01-01T00:00:00Z' FROM dimension_daily d
+WHERE type <> '' AND NOT EXISTS (SELECT 1 FROM view_counts_new v WHERE v.site = d.site AND v.type = d.type AND v.slug = d.slug)
+ORDER BY site, type, slug;
+-- One key serves every read: an owner's dimension over some days (owner, dim, day), one of
+-- its values' days (…, value_id); an index the items a value brought readers to.
+CREATE TABLE dimension_daily_new (
+    owner    INTEGER NOT NULL,
+    dim      INTEGER NOT NULL,
+    day      INTEGER NOT NULL, -- days since 1970-01-01, UTC
+    value_id INTEGER NOT NULL, -- dim_values.id
+    views    INTEGER NOT NULL DEFAULT 0,
+    visitors INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (owner, dim, day, value_id)
+) WITHOUT ROWID;
+INSERT INTO dimension_daily_new (owner, dim, day, value_id, views, visitors)
+SELECT CASE WHEN d.type = '' THEN -s.id ELSE v.id END, dv.dim, CAST(julianday(d.date) - 2440587.5 AS INTEGER), dv.id, d.views, d.visitors
+FROM dimension_daily d
+JOIN sites s ON s.site = d.site
+LEFT JOIN view_counts_new v ON d.type <> '' AND v.site = d.site AND v.type = d.type AND v.slug = d.slug
+JOIN dim_values dv ON dv.site = d.site AND dv.value = d.value
+ AND dv.dim = CASE d.dim WHEN '' THEN 0 WHEN 'referrer' THEN 1 WHEN 'utm_source' THEN 2 WHEN 'utm_medium' THEN 3
+    WHEN 'utm_campaign' THEN 4 WHEN 'browser' THEN 5 WHEN 'browser_version' THEN 6 WHEN 'os' THEN 7
+    WHEN 'device' THEN 8 WHEN 'country' THEN 9 END;
+DROP TABLE dimension_daily;
+ALTER TABLE dimension_daily_new RENAME TO dimension_daily;
+CREATE INDEX dimension_daily_value ON dimension_daily (value_id, day, owner);
+
 -- Per site and type: the sums of every item's latest daily row, on each day any changed.
 CREATE TABLE site_daily (
     site         TEXT    NOT NULL,

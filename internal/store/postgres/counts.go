@@ -83,23 +83,10 @@ func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 // the difference each row makes, all in one transaction. An item not flushed yet enters
 // view_counts (and site_totals) with these counts, for the next flush to overwrite.
 func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error {
-	sites, types, slugs, unique, total, likes := columns(rows)
+	sites, types, slugs, unique, total, _ := columns(rows)
 	d := session.DayNumber(date)
 	err := db.inRollupTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `/* snapshot */
-			WITH added AS (
-				INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
-				SELECT s, t, g, u, n, l, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS x(s, t, g, u, n, l)
-				ON CONFLICT (site, type, slug) DO NOTHING
-				RETURNING site, type, unique_views, total_views, likes)
-			INSERT INTO site_totals (site, type, unique_views, total_views, likes, items)
-			SELECT site, type, SUM(unique_views), SUM(total_views), SUM(likes), COUNT(*) FROM added GROUP BY site, type
-			ON CONFLICT (site, type) DO UPDATE SET
-				unique_views = site_totals.unique_views + excluded.unique_views,
-				total_views  = site_totals.total_views + excluded.total_views,
-				likes        = site_totals.likes + excluded.likes,
-				items        = site_totals.items + excluded.items`,
-			sites, types, slugs, unique, total, likes, db.timestamp()); err != nil {
+		if err := db.addItems(ctx, tx, rows); err != nil {
 			return err
 		}
 		// Each row's id, the value it replaces (the item's latest row on or before the day) and
@@ -154,6 +141,28 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 		return fmt.Errorf("upsert the snapshot of %s: %w", session.FormatDay(date), err)
 	}
 	return nil
+}
+
+// addItems puts the items of rows that view_counts lacks into it, with rows' counts, and
+// counts them in site_totals, so that they have ids; an item already there is left alone. It
+// runs in a transaction that holds the rollup lock.
+func (db *DB) addItems(ctx context.Context, tx pgx.Tx, rows []item.Counted) error {
+	sites, types, slugs, unique, total, likes := columns(rows)
+	_, err := tx.Exec(ctx, `/* flush, snapshot */
+		WITH added AS (
+			INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
+			SELECT s, t, g, u, n, l, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS x(s, t, g, u, n, l)
+			ON CONFLICT (site, type, slug) DO NOTHING
+			RETURNING site, type, unique_views, total_views, likes)
+		INSERT INTO site_totals (site, type, unique_views, total_views, likes, items)
+		SELECT site, type, SUM(unique_views), SUM(total_views), SUM(likes), COUNT(*) FROM added GROUP BY site, type
+		ON CONFLICT (site, type) DO UPDATE SET
+			unique_views = site_totals.unique_views + excluded.unique_views,
+			total_views  = site_totals.total_views + excluded.total_views,
+			likes        = site_totals.likes + excluded.likes,
+			items        = site_totals.items + excluded.items`,
+		sites, types, slugs, unique, total, likes, db.timestamp())
+	return err
 }
 
 // moveSiteDaily adds the rows' differences to site_daily: from day d up to the day of each

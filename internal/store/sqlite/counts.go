@@ -132,39 +132,14 @@ func (db *DB) UpsertCounts(ctx context.Context, rows []item.Counted) error {
 func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Counted) error {
 	d := session.DayNumber(date)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		added := map[report.SiteType]report.Change{}
-		err := inGroups(ctx, tx, len(rows), 7, func(values string) string {
-			return `/* snapshot */ INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
-				VALUES ` + values + ` ON CONFLICT (site, type, slug) DO NOTHING
-				RETURNING site, type, unique_views, total_views, likes`
-		}, func(dst []any, i int) []any { return append(countsArgs(rows)(dst, i), db.timestamp()) }, func(r *sql.Rows) error {
-			var k report.SiteType
-			var c report.Change
-			if err := r.Scan(&k.Site, &k.Type, &c.Unique, &c.Total, &c.Likes); err != nil {
-				return err
-			}
-			added[k] = added[k].Plus(report.Change{Unique: c.Unique, Total: c.Total, Likes: c.Likes, Items: 1})
-			return nil
-		})
-		if err != nil {
+		if err := addItems(ctx, tx, rows, db.timestamp()); err != nil {
 			return err
-		}
-		for k, c := range added {
-			if _, err := tx.ExecContext(ctx, `/* snapshot */
-				INSERT INTO site_totals (site, type, unique_views, total_views, likes, items) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (site, type) DO UPDATE SET
-					unique_views = unique_views + excluded.unique_views,
-					total_views  = total_views + excluded.total_views,
-					likes        = likes + excluded.likes,
-					items        = items + excluded.items`, k.Site, k.Type, c.Unique, c.Total, c.Likes, c.Items); err != nil {
-				return err
-			}
 		}
 		// Each row's id, the value it replaces (the item's latest row on or before the day) and
 		// the day of its next row, before which the difference holds.
 		var moves []report.DailyMove
 		var writes []any
-		err = inGroups(ctx, tx, len(rows), 5, func(values string) string {
+		err := inGroups(ctx, tx, len(rows), 5, func(values string) string {
 			return fmt.Sprintf(`/* snapshot */ WITH n (site, type, slug, u, t) AS (VALUES %s)
 				SELECT v.id, n.site, n.type, n.u, n.t, o.day, o.unique_views, o.total_views,
 				       (SELECT MIN(day) FROM item_daily x WHERE x.item_id = v.id AND x.day > %[2]d)
@@ -204,6 +179,41 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 	})
 	if err != nil {
 		return fmt.Errorf("upsert the snapshot of %s: %w", session.FormatDay(date), err)
+	}
+	return nil
+}
+
+// addItems puts the items of rows that view_counts lacks into it, with rows' counts, and
+// counts them in site_totals, so that they have ids; an item already there is left alone.
+func addItems(ctx context.Context, tx *sql.Tx, rows []item.Counted, now string) error {
+	added := map[report.SiteType]report.Change{}
+	err := inGroups(ctx, tx, len(rows), 7, func(values string) string {
+		return `/* flush, snapshot */ INSERT INTO view_counts (site, type, slug, unique_views, total_views, likes, last_synced_at)
+			VALUES ` + values + ` ON CONFLICT (site, type, slug) DO NOTHING
+			RETURNING site, type, unique_views, total_views, likes`
+	}, func(dst []any, i int) []any { return append(countsArgs(rows)(dst, i), now) }, func(r *sql.Rows) error {
+		var k report.SiteType
+		var c report.Change
+		if err := r.Scan(&k.Site, &k.Type, &c.Unique, &c.Total, &c.Likes); err != nil {
+			return err
+		}
+		c.Items = 1
+		added[k] = added[k].Plus(c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, c := range added {
+		if _, err := tx.ExecContext(ctx, `/* flush, snapshot */
+			INSERT INTO site_totals (site, type, unique_views, total_views, likes, items) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (site, type) DO UPDATE SET
+				unique_views = unique_views + excluded.unique_views,
+				total_views  = total_views + excluded.total_views,
+				likes        = likes + excluded.likes,
+				items        = items + excluded.items`, k.Site, k.Type, c.Unique, c.Total, c.Likes, c.Items); err != nil {
+			return err
+		}
 	}
 	return nil
 }

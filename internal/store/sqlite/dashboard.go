@@ -141,14 +141,17 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	}
 	if found != nil {
 		// Few items have the search's trigrams: read those, then sort them.
-		filter += ` AND v.id IN (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ?7)`
+		filter += ` AND v.id IN (SELECT value FROM json_each(?7))`
 	}
+	// The page is cut first, then each of its rows looks up its baseline: SQLite computes the
+	// columns of the rows an OFFSET skips.
 	rows, err := db.read.QueryContext(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
 		       MAX(0, v.total_views - COALESCE((SELECT d.total_views FROM item_daily d
 		                                        WHERE d.item_id = v.id AND d.day <= ?3 ORDER BY d.day DESC LIMIT 1), 0)),
 		       v.last_synced_at
-		FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5`,
+		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5) v
+		ORDER BY `+order,
 		q.Site, like, session.DayNumber(q.RecentSince), q.Limit, q.Offset, types, found)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
@@ -170,27 +173,30 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 }
 
 // countItems counts the items q matches: from site_totals without a search; with one, through
-// the trigram index when few items have the search's trigrams (found is then the MATCH that
-// names them), else by reading the matching items in order, at most report.MaxItemCount+1.
+// the trigram index when few items have the search's trigrams (found is then their ids, as a
+// JSON array), else by reading the matching items in order, at most report.MaxItemCount+1.
 func (db *DB) countItems(ctx context.Context, q report.ItemQuery, filter, like string, types any) (n int, found any, err error) {
 	if q.Search == "" {
 		site, err := db.Site(ctx, q.Site)
 		return site.Items(q.Types), nil, err
 	}
 	if len(q.Search) >= 3 { // a trigram needs three characters
-		match := `"` + strings.ReplaceAll(q.Search, `"`, `""`) + `"`
-		var candidates int
-		if err := db.read.QueryRowContext(ctx, `/* dashboard: item search */
-			SELECT COUNT(*) FROM (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ? LIMIT ?)`,
-			match, report.MaxItemCount+1).Scan(&candidates); err != nil {
+		rows, err := db.read.QueryContext(ctx, `/* dashboard: item search */
+			SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ? LIMIT ?`,
+			`"`+strings.ReplaceAll(q.Search, `"`, `""`)+`"`, report.MaxItemCount+1)
+		if err != nil {
 			return 0, nil, err
 		}
-		if candidates <= report.MaxItemCount {
+		ids, err := scanAll(rows, func(id *int64) []any { return []any{id} })
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(ids) <= report.MaxItemCount {
+			found, _ := json.Marshal(append([]int64{}, ids...))
 			err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
-				SELECT COUNT(*) FROM view_counts v WHERE `+filter+`
-				AND v.id IN (SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ?7)`,
-				q.Site, like, nil, nil, nil, types, match).Scan(&n)
-			return n, match, err
+				SELECT COUNT(*) FROM view_counts v WHERE `+filter+` AND v.id IN (SELECT value FROM json_each(?7))`,
+				q.Site, like, nil, nil, nil, types, string(found)).Scan(&n)
+			return n, string(found), err
 		}
 	}
 	err = db.read.QueryRowContext(ctx, `/* dashboard: item count */
