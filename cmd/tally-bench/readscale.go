@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,7 +52,9 @@ type scaleResult struct {
 	build         time.Duration
 	size          int64 // bytes of the read model
 	dailyRows     int64 // rows of item_daily
-	dailyBytes    int64 // bytes of item_daily (SQLite: its pages, index included)
+	dailyBytes    int64 // bytes of item_daily, its key included
+	dimRows       int64 // rows of dimension_daily
+	dimBytes      int64 // bytes of dimension_daily and its index
 	snapshots     []time.Duration
 	calls         map[string]time.Duration
 	basic, cookie time.Duration // summary with Basic auth and with the session cookie
@@ -142,7 +145,7 @@ func buildAndTime(ctx context.Context, bin, tmp string, o options, items int) (s
 	if err := st.Close(); err != nil {
 		return res, err
 	}
-	if res.size, res.dailyRows, res.dailyBytes, err = readModelSize(ctx, dir, readStore); err != nil {
+	if err := readModelSize(ctx, dir, readStore, &res); err != nil {
 		return res, err
 	}
 	extra := []string{}
@@ -187,32 +190,38 @@ func scaleViews(ctx context.Context, w store.WriteModel, items, d int, day time.
 	return g.Wait()
 }
 
-// readModelSize is the read model's size on disk, with item_daily's rows and bytes.
-func readModelSize(ctx context.Context, dir, readStore string) (size, rows, dailyBytes int64, err error) {
+// readModelSize measures the read model on disk: all of it, and item_daily's and
+// dimension_daily's rows and bytes (indexes included).
+func readModelSize(ctx context.Context, dir, readStore string, res *scaleResult) error {
 	if store.IsPostgres(readStore) {
 		conn, err := pgx.Connect(ctx, readStore)
 		if err != nil {
-			return 0, 0, 0, err
+			return err
 		}
 		defer conn.Close(ctx)
-		err = conn.QueryRow(ctx, `SELECT
+		return conn.QueryRow(ctx, `SELECT
 			(SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
 			 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'),
-			(SELECT COUNT(*) FROM item_daily),
-			pg_total_relation_size('item_daily')`).Scan(&size, &rows, &dailyBytes)
-		return size, rows, dailyBytes, err
+			(SELECT COUNT(*) FROM item_daily), pg_total_relation_size('item_daily'),
+			(SELECT COUNT(*) FROM dimension_daily), pg_total_relation_size('dimension_daily')`).
+			Scan(&res.size, &res.dailyRows, &res.dailyBytes, &res.dimRows, &res.dimBytes)
 	}
 	db, err := store.OpenRead(ctx, dir, store.Options{})
 	if err != nil {
-		return 0, 0, 0, err
+		return err
 	}
 	db.Close() // a clean close checkpoints the WAL into the file
 	fi, err := os.Stat(filepath.Join(dir, "read.db"))
 	if err != nil {
-		return 0, 0, 0, err
+		return err
 	}
-	rows, dailyBytes, err = sqliteDaily(filepath.Join(dir, "read.db"))
-	return fi.Size(), rows, dailyBytes, err
+	res.size = fi.Size()
+	path := filepath.Join(dir, "read.db")
+	if res.dailyRows, res.dailyBytes, err = sqliteTable(path, "item_daily"); err != nil {
+		return err
+	}
+	res.dimRows, res.dimBytes, err = sqliteTable(path, "dimension_daily", "dimension_daily_value")
+	return err
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -296,12 +305,15 @@ func printScale(rs []scaleResult) {
 	}
 	row("read model size", func(r scaleResult) string { return fmt.Sprintf("%.1f MB", float64(r.size)/1e6) })
 	row("item_daily rows", func(r scaleResult) string { return fmt.Sprint(r.dailyRows) })
-	row("bytes per item_daily row, index included", func(r scaleResult) string {
-		if r.dailyRows == 0 {
+	perRow := func(rows, bytes int64) string {
+		if rows == 0 {
 			return "-"
 		}
-		return fmt.Sprintf("%.1f", float64(r.dailyBytes)/float64(r.dailyRows))
-	})
+		return fmt.Sprintf("%.1f", float64(bytes)/float64(rows))
+	}
+	row("bytes per item_daily row, key included", func(r scaleResult) string { return perRow(r.dailyRows, r.dailyBytes) })
+	row("dimension_daily rows", func(r scaleResult) string { return fmt.Sprint(r.dimRows) })
+	row("bytes per dimension_daily row, indexes included", func(r scaleResult) string { return perRow(r.dimRows, r.dimBytes) })
 	row("one day's snapshot (median / max)", func(r scaleResult) string {
 		var xs []float64
 		var top time.Duration
@@ -319,19 +331,20 @@ func printScale(rs []scaleResult) {
 	fmt.Println("  (medians of 10 calls after 2 to warm up)")
 }
 
-// sqliteDaily counts item_daily's rows and, through SQLite's dbstat table, the bytes of its
-// pages (a WITHOUT ROWID table is its own primary-key index).
-func sqliteDaily(path string) (rows, bytes int64, err error) {
+// sqliteTable counts a table's rows and, through SQLite's dbstat table, the bytes of its pages
+// and of the named indexes' (a WITHOUT ROWID table is its own primary-key index).
+func sqliteTable(path, table string, indexes ...string) (rows, bytes int64, err error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer db.Close()
-	if err := db.QueryRow(`SELECT COUNT(*) FROM item_daily`).Scan(&rows); err != nil {
+	if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&rows); err != nil {
 		return 0, 0, err
 	}
-	if err := db.QueryRow(`SELECT SUM(pgsize) FROM dbstat WHERE name = 'item_daily'`).Scan(&bytes); err != nil {
-		return rows, 0, fmt.Errorf("measure item_daily: %w", err)
+	names, _ := json.Marshal(append([]string{table}, indexes...))
+	if err := db.QueryRow(`SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT value FROM json_each(?))`, string(names)).Scan(&bytes); err != nil {
+		return rows, 0, fmt.Errorf("measure %s: %w", table, err)
 	}
 	return rows, bytes, nil
 }

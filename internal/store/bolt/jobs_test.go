@@ -3,8 +3,12 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/tallyhq/tally/internal/clock"
 	"github.com/tallyhq/tally/internal/item"
@@ -124,5 +128,52 @@ func TestFirstDay(t *testing.T) {
 	first, ok, err := s.FirstDay(context.Background())
 	if err != nil || !ok || !first.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("FirstDay = %v %v %v, want 2026-11-20", first, ok, err)
+	}
+}
+
+// TestChangedIndexBuiltForOlderFiles: a file written before the changed bucket existed gets
+// it on open, from history and the items' records, so the snapshot of any earlier day still
+// finds its items.
+func TestChangedIndexBuiltForOlderFiles(t *testing.T) {
+	d1 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(d1)
+	path := filepath.Join(t.TempDir(), "write.db")
+	s, err := Open(path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		day int
+		it  item.Item
+	}{{0, hello}, {2, hello}, {2, other}, {3, other}} {
+		clk.Set(d1.AddDate(0, 0, step.day))
+		record(t, s, step.it, sid("v", clk.Now()))
+	}
+	s.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bucketChanged) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = Open(path, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for offset, want := range map[int]string{0: "[hello:1]", 1: "[]", 2: "[hello:2 other:1]", 3: "[other:2]"} {
+		rows, err := s.ChangedOn(context.Background(), d1.AddDate(0, 0, offset), item.Item{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, r := range rows {
+			got = append(got, fmt.Sprintf("%s:%d", r.Item.Slug, r.Counts.Total))
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("day %+d after the rebuild: %v, want %s", offset, got, want)
+		}
 	}
 }
