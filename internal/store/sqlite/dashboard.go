@@ -172,15 +172,21 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	return out, n, rows.Err()
 }
 
+// searchIndexFrom is how many items a site needs before a search goes through the trigram
+// index: measured with tally-bench -read-scale (docs/performance.md).
+const searchIndexFrom = 20_000
+
 // countItems counts the items q matches: from site_totals without a search; with one, through
 // the trigram index when few items have the search's trigrams (found is then their ids, as a
 // JSON array), else by reading the matching items in order, at most report.MaxItemCount+1.
 func (db *DB) countItems(ctx context.Context, q report.ItemQuery, filter, like string, types any) (n int, found any, err error) {
-	if q.Search == "" {
-		site, err := db.Site(ctx, q.Site)
+	site, err := db.Site(ctx, q.Site)
+	if err != nil || q.Search == "" {
 		return site.Items(q.Types), nil, err
 	}
-	if len(q.Search) >= 3 { // a trigram needs three characters
+	// A trigram needs three characters; and among a few thousand items reading them all costs
+	// less than the index's lists of common trigrams.
+	if len(q.Search) >= 3 && site.Items(nil) >= searchIndexFrom {
 		rows, err := db.read.QueryContext(ctx, `/* dashboard: item search */
 			SELECT rowid FROM view_counts_search WHERE view_counts_search MATCH ? LIMIT ?`,
 			`"`+strings.ReplaceAll(q.Search, `"`, `""`)+`"`, report.MaxItemCount+1)

@@ -56,9 +56,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_txlock", "immediate")
+	// Statement journals and sorts stay in memory: a flush's multi-row upserts otherwise write
+	// a temporary file as large as the pages they touch.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	dsn := "file:" + path + "?" + q.Encode()
 
-	write, err := sql.Open("sqlite", dsn)
+	// The writer keeps 32 MB of pages: a flush among a million items touches each sort index
+	// at ten thousand places, and SQLite's default 2 MB reads them all again from the file.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=cache_size(-32768)")
 	if err != nil {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
