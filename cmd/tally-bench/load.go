@@ -36,17 +36,11 @@ func (r round) pct(p float64) time.Duration {
 
 // loadBench runs the A B A B rounds, then the correctness check.
 func loadBench(ctx context.Context, o options) error {
-	tmp, err := os.MkdirTemp("", "tally-bench-")
+	tmp, bin, err := workDir("tally-bench-", o)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := o.tally
-	if bin == "" {
-		if bin, err = buildTally(tmp); err != nil {
-			return err
-		}
-	}
 	tally, redis, err := startCluster(bin, tmp, o)
 	if err != nil {
 		return err

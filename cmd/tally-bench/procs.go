@@ -150,6 +150,21 @@ func startTally(bin, dataDir string, extra ...string) (*server, error) {
 
 const benchPassword = "bench-password-123"
 
+// workDir makes a temporary directory (the caller removes it) and gives the tally binary to
+// measure: -tally's, or one built into the directory.
+func workDir(prefix string, o options) (dir, bin string, err error) {
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", "", err
+	}
+	if bin = o.tally; bin == "" {
+		if bin, err = buildTally(dir); err != nil {
+			os.RemoveAll(dir)
+			return "", "", err
+		}
+	}
+	return dir, bin, nil
+}
+
 // buildTally builds ./cmd/tally into dir.
 func buildTally(dir string) (string, error) {
 	bin := filepath.Join(dir, "tally")

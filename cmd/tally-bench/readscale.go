@@ -61,17 +61,11 @@ type scaleResult struct {
 }
 
 func readScale(ctx context.Context, o options) error {
-	tmp, err := os.MkdirTemp("", "tally-bench-scale-")
+	tmp, bin, err := workDir("tally-bench-scale-", o)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := o.tally
-	if bin == "" {
-		if bin, err = buildTally(tmp); err != nil {
-			return err
-		}
-	}
 	readModel := "SQLite"
 	if store.IsPostgres(o.readStore) {
 		readModel = "PostgreSQL"
