@@ -174,12 +174,15 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	if q.Types != nil {
 		args = append(args, q.Types)
 	}
+	// The page is cut first, from the sort index; then only its rows look up their baselines.
 	rows, err := db.pool.Query(ctx, `/* dashboard: items */
 		SELECT v.site, v.type, v.slug, v.unique_views, v.total_views, v.likes,
 		       GREATEST(0, v.total_views - COALESCE((SELECT d.total_views FROM item_daily d
 		                                             WHERE d.item_id = v.id AND d.day <= $3 ORDER BY d.day DESC LIMIT 1), 0)),
 		       v.last_synced_at
-		FROM view_counts v WHERE `+filter+typeFilter(6)+` ORDER BY `+order+` LIMIT $4 OFFSET $5`, args...)
+		FROM (SELECT v.id FROM view_counts v WHERE `+filter+typeFilter(6)+` ORDER BY `+order+` LIMIT $4 OFFSET $5) p
+		JOIN view_counts v ON v.id = p.id
+		ORDER BY `+order, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list items: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,17 +132,28 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	if !ok {
 		order = report.ItemOrder[report.Sorts[0]]
 	}
+	site, err := db.Site(ctx, q.Site)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count items: %w", err)
+	}
+	// The filter names only the columns it needs: without a search and with every type of the
+	// site asked for, the page is read from the sort index alone.
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
-	filter := `v.site = ?1 AND (?2 = '%%' OR lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')
-		AND (?6 IS NULL OR v.type IN (SELECT value FROM json_each(?6)))`
+	filter := `v.site = ?1`
+	if q.Search != "" {
+		filter += ` AND (lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')`
+	}
 	types := typeList(q.Types)
-	n, found, err := db.countItems(ctx, q, filter, like, types)
+	if q.Types != nil && !allOf(site, q.Types) {
+		filter += ` AND v.type IN (SELECT value FROM json_each(?6))`
+	}
+	n, found, err := db.countItems(ctx, q, site, filter, like, types)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count items: %w", err)
 	}
 	if found != nil {
 		// Few items have the search's trigrams: read those, then sort them.
-		filter += ` AND v.id IN (SELECT value FROM json_each(?7))`
+		filter = byIDs(filter) + ` AND v.id IN (SELECT value FROM json_each(?7))`
 	}
 	// The page is cut first, then each of its rows looks up its baseline: SQLite computes the
 	// columns of the rows an OFFSET skips.
@@ -150,7 +162,8 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		       MAX(0, v.total_views - COALESCE((SELECT d.total_views FROM item_daily d
 		                                        WHERE d.item_id = v.id AND d.day <= ?3 ORDER BY d.day DESC LIMIT 1), 0)),
 		       v.last_synced_at
-		FROM (SELECT * FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5) v
+		FROM (SELECT v.id FROM view_counts v WHERE `+filter+` ORDER BY `+order+` LIMIT ?4 OFFSET ?5) p
+		JOIN view_counts v ON v.id = p.id
 		ORDER BY `+order,
 		q.Site, like, session.DayNumber(q.RecentSince), q.Limit, q.Offset, types, found)
 	if err != nil {
@@ -172,6 +185,20 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	return out, n, rows.Err()
 }
 
+// allOf reports whether every type the site has items of is among types.
+func allOf(site report.Site, types []string) bool {
+	for t, n := range site.ItemsByType {
+		if n > 0 && !slices.Contains(types, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// byIDs is filter for rows looked up by their ids: "+" keeps SQLite from reading the site's
+// sort index instead and testing every item against the list.
+func byIDs(filter string) string { return strings.Replace(filter, "v.site = ?1", "+v.site = ?1", 1) }
+
 // searchIndexFrom is how many items a site needs before a search goes through the trigram
 // index: measured with tally-bench -read-scale (docs/performance.md).
 const searchIndexFrom = 20_000
@@ -179,10 +206,9 @@ const searchIndexFrom = 20_000
 // countItems counts the items q matches: from site_totals without a search; with one, through
 // the trigram index when few items have the search's trigrams (found is then their ids, as a
 // JSON array), else by reading the matching items in order, at most report.MaxItemCount+1.
-func (db *DB) countItems(ctx context.Context, q report.ItemQuery, filter, like string, types any) (n int, found any, err error) {
-	site, err := db.Site(ctx, q.Site)
-	if err != nil || q.Search == "" {
-		return site.Items(q.Types), nil, err
+func (db *DB) countItems(ctx context.Context, q report.ItemQuery, site report.Site, filter, like string, types any) (n int, found any, err error) {
+	if q.Search == "" {
+		return site.Items(q.Types), nil, nil
 	}
 	// A trigram needs three characters; and among a few thousand items reading them all costs
 	// less than the index's lists of common trigrams.
@@ -200,7 +226,8 @@ func (db *DB) countItems(ctx context.Context, q report.ItemQuery, filter, like s
 		if len(ids) <= report.MaxItemCount {
 			found, _ := json.Marshal(append([]int64{}, ids...))
 			err := db.read.QueryRowContext(ctx, `/* dashboard: item count */
-				SELECT COUNT(*) FROM view_counts v WHERE `+filter+` AND v.id IN (SELECT value FROM json_each(?7))`,
+				SELECT COUNT(*) FROM view_counts v WHERE `+byIDs(filter)+`
+				AND v.id IN (SELECT value FROM json_each(?7))`,
 				q.Site, like, nil, nil, nil, types, string(found)).Scan(&n)
 			return n, string(found), err
 		}
