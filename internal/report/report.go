@@ -59,6 +59,17 @@ func (s Site) Items(types []string) int {
 	return n
 }
 
+// HasOnly reports whether every type the site has items of is among types: then a filter by
+// types leaves every item in.
+func (s Site) HasOnly(types []string) bool {
+	for t, n := range s.ItemsByType {
+		if n > 0 && !slices.Contains(types, t) {
+			return false
+		}
+	}
+	return true
+}
+
 // DayPoint is the cumulative counts at the end of one day.
 type DayPoint struct {
 	Date   string // YYYY-MM-DD, UTC

@@ -134,6 +134,10 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 	if !ok {
 		order = report.ItemOrder[report.Sorts[0]]
 	}
+	site, err := db.Site(ctx, q.Site)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count items: %w", err)
+	}
 	// Without a search the filter is the site alone, spelled so: a generic plan could not see
 	// that an empty search matches everything, and would test every row.
 	like := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
@@ -144,21 +148,19 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		filter = `v.site = $1 AND lower(v.type || ' ' || v.slug) LIKE $2 ESCAPE '\'
 			AND (lower(v.slug) LIKE $2 ESCAPE '\' OR lower(v.type) LIKE $2 ESCAPE '\')`
 	}
-	// Without a type filter the query has none either, for the same reason.
+	// Without a type filter the query has none either, for the same reason; nor when the site
+	// has no other types, so the page is read from its sort index alone.
 	typeFilter := func(int) string { return "" }
-	if q.Types != nil {
+	types := q.Types != nil && !site.HasOnly(q.Types)
+	if types {
 		typeFilter = func(n int) string { return fmt.Sprintf(" AND v.type = ANY($%d::text[])", n) }
 	}
 	var n int
 	if q.Search == "" {
-		site, err := db.Site(ctx, q.Site)
-		if err != nil {
-			return nil, 0, fmt.Errorf("count items: %w", err)
-		}
 		n = site.Items(q.Types)
 	} else {
 		countArgs := []any{q.Site, like, report.MaxItemCount + 1}
-		if q.Types != nil {
+		if types {
 			countArgs = append(countArgs, q.Types)
 		}
 		if err := db.pool.QueryRow(ctx, `/* dashboard: item count */
@@ -171,7 +173,7 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		limit = &q.Limit
 	}
 	args := []any{q.Site, like, session.DayNumber(q.RecentSince), limit, q.Offset}
-	if q.Types != nil {
+	if types {
 		args = append(args, q.Types)
 	}
 	// The page is cut first, from the sort index; then only its rows look up their baselines.

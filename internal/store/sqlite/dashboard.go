@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -144,7 +143,7 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		filter += ` AND (lower(v.slug) LIKE ?2 ESCAPE '\' OR lower(v.type) LIKE ?2 ESCAPE '\')`
 	}
 	types := typeList(q.Types)
-	if q.Types != nil && !allOf(site, q.Types) {
+	if q.Types != nil && !site.HasOnly(q.Types) {
 		filter += ` AND v.type IN (SELECT value FROM json_each(?6))`
 	}
 	n, found, err := db.countItems(ctx, q, site, filter, like, types)
@@ -183,16 +182,6 @@ func (db *DB) Items(ctx context.Context, q report.ItemQuery) ([]report.ItemRow, 
 		out = append(out, r)
 	}
 	return out, n, rows.Err()
-}
-
-// allOf reports whether every type the site has items of is among types.
-func allOf(site report.Site, types []string) bool {
-	for t, n := range site.ItemsByType {
-		if n > 0 && !slices.Contains(types, t) {
-			return false
-		}
-	}
-	return true
 }
 
 // byIDs is filter for rows looked up by their ids: "+" keeps SQLite from reading the site's
