@@ -35,7 +35,7 @@ type command struct {
 var commands = []command{
 	{"serve", "Run the HTTP server and the cron jobs (flush every 15 minutes, snapshot at 00:05 UTC).", runServe},
 	{"flush", "Copy every changed item's counts from the write model into the read model, once.", runFlush},
-	{"snapshot", "Write one day's cumulative totals into view_counts_daily (default: yesterday, UTC). Safe to re-run; use it to backfill.", runSnapshot},
+	{"snapshot", "Write one day's totals of the items that changed that day, and of any earlier day no snapshot wrote yet (default: yesterday, UTC). Safe to re-run; use it to backfill.", runSnapshot},
 	{"top", "Print the most viewed items from the read model (as of the last flush).", runTop},
 	{"passwd", "Set a new admin password, read from standard input (empty: generate one and print it).", runPasswd},
 	{"import", "Set starting views and likes from Markdown frontmatter or a CSV file (tally import --help).", runImport},

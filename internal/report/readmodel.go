@@ -67,6 +67,13 @@ type DailyMove struct {
 	HasNext    bool
 }
 
+// Keep reports whether a snapshot row belongs in item_daily: it changes the item's views, or
+// it overwrites the row the item already has for its day (oldDay, ok: the day of the row it
+// replaces). A change of likes alone leaves the day's value the row before it.
+func (m DailyMove) Keep(oldDay int64, ok bool, day int64) bool {
+	return m.New != m.Old || ok && oldDay == day
+}
+
 // MoveGroup is the sum of the moves of one site and type that hold up to the same next day.
 type MoveGroup struct {
 	Site, Type string
@@ -154,9 +161,9 @@ func DimNumber(name string) int {
 	return int(item.NumDims)
 }
 
-// DayOf is the day number of a YYYY-MM-DD day (0 for anything else: the write model gives
-// only valid days).
-func DayOf(day string) int64 {
+// DayNumberOf is the day number (session.DayNumber) of a YYYY-MM-DD day, 0 for anything
+// else: the write model gives only valid days.
+func DayNumberOf(day string) int64 {
 	t, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return 0

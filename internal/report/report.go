@@ -123,18 +123,6 @@ type ItemQuery struct {
 	Types       []string  // only items of these types (page types, not events); nil: any
 }
 
-// FillDays turns the cumulative counts a read model found per date (YYYY-MM-DD) into one point
-// per day from first to last, marking the days without a snapshot.
-func FillDays(byDate map[string]Totals, first, last time.Time) []DayPoint {
-	var out []DayPoint
-	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-		key := d.UTC().Format(time.DateOnly)
-		t, ok := byDate[key]
-		out = append(out, DayPoint{Date: key, Totals: t, Known: ok})
-	}
-	return out
-}
-
 // NotCounted is what a site did not count over some days: per reason and per bot product token,
 // most first.
 type NotCounted struct {

@@ -118,8 +118,8 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 			if next != nil {
 				m.Next, m.HasNext = *next, true
 			}
-			if m.New == m.Old && (oday == nil || *oday != d) {
-				continue // likes changed, not views: the day's value is already the row before it
+			if oldDay, ok := deref(oday); !m.Keep(oldDay, ok, d) {
+				continue
 			}
 			moves = append(moves, m)
 			ids, wu, wt = append(ids, id), append(wu, m.New.Unique), append(wt, m.New.Total)
@@ -163,6 +163,14 @@ func (db *DB) addItems(ctx context.Context, tx pgx.Tx, rows []item.Counted) erro
 			items        = site_totals.items + excluded.items`,
 		sites, types, slugs, unique, total, likes, db.timestamp())
 	return err
+}
+
+// deref is *p and whether p was not NULL.
+func deref(p *int64) (int64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return *p, true
 }
 
 // moveSiteDaily adds the rows' differences to site_daily: from day d up to the day of each

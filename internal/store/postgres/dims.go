@@ -25,7 +25,7 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 	days, dims, values := make([]int64, n), make([]int16, n), make([]string, n)
 	views, visitors := make([]int64, n), make([]int64, n)
 	for i, r := range rows {
-		sites[i], types[i], slugs[i], days[i] = r.Owner.Site, r.Owner.Type, r.Owner.Slug, report.DayOf(r.Day)
+		sites[i], types[i], slugs[i], days[i] = r.Owner.Site, r.Owner.Type, r.Owner.Slug, report.DayNumberOf(r.Day)
 		dims[i], values[i], views[i], visitors[i] = int16(r.Dim), r.Value, r.Views, r.Visitors
 	}
 	ownerSites, items := report.DimOwners(rows)

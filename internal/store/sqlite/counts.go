@@ -158,8 +158,8 @@ func (db *DB) UpsertDaily(ctx context.Context, date time.Time, rows []item.Count
 			}
 			m.Old = report.Totals{Unique: ou.Int64, Total: ot.Int64}
 			m.Next, m.HasNext = next.Int64, next.Valid
-			if m.New == m.Old && !(oday.Valid && oday.Int64 == d) {
-				return nil // likes changed, not views: the day's value is already the row before it
+			if !m.Keep(oday.Int64, oday.Valid, d) {
+				return nil
 			}
 			moves = append(moves, m)
 			writes = append(writes, id, d, m.New.Unique, m.New.Total)

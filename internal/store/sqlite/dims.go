@@ -43,7 +43,7 @@ func (db *DB) UpsertDims(ctx context.Context, rows []item.DimCount) error {
 				ON CONFLICT (owner, dim, day, value_id) DO UPDATE SET views = excluded.views, visitors = excluded.visitors`
 		}, func(dst []any, i int) []any {
 			r := rows[i]
-			return append(dst, r.Owner.Site, r.Owner.Type, r.Owner.Slug, report.DayOf(r.Day), int(r.Dim), r.Value, r.Views, r.Visitors)
+			return append(dst, r.Owner.Site, r.Owner.Type, r.Owner.Slug, report.DayNumberOf(r.Day), int(r.Dim), r.Value, r.Views, r.Visitors)
 		}, nil)
 	})
 	if err != nil {
